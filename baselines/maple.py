@@ -1,0 +1,72 @@
+"""MaPLe: deep multi-modal prompts coupled by per-layer Linear maps (Khattak et al., CVPR'23; methods.md §5)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from comma_bench.clip.prompted import cosine_logits
+from comma_bench.methods import MethodOutput, MethodSpec, register_method
+from comma_bench.methods.deep import DeepPromptLearner
+
+
+@dataclass(frozen=True)
+class MaPLeConfig:
+    n_ctx: int = 2  # N_CTX for both branches (vit_b16_c2_ep5_batch4_2ctx)
+    ctx_init: str = "a photo of a"  # CTX_INIT; with n_ctx <= 4 only the first n_ctx tokens are used (quirk)
+    prompt_depth: int = 9  # PROMPT_DEPTH J (3 in the cross-dataset / DG config)
+
+
+class MaPLe(DeepPromptLearner):
+    name = "maple"
+
+    def __init__(self, backbone, classnames, *, template, kd_template=None, config: MaPLeConfig | None = None):
+        config = config or MaPLeConfig()
+        super().__init__(
+            backbone,
+            classnames,
+            template=template,
+            kd_template=kd_template,
+            n_ctx=config.n_ctx,
+            ctx_init=config.ctx_init,
+            prompt_depth=config.prompt_depth,
+        )
+        self.config = config
+        depth = config.prompt_depth
+        # J-1 separate fp32 tensors [n_ctx, Dt], N(0, 0.02^2): the deep text prompts for text blocks 1..J-1.
+        self.deep_text = nn.ParameterList(
+            [nn.Parameter(torch.empty(config.n_ctx, backbone.text_width)) for _ in range(depth - 1)]
+        )
+        for p in self.deep_text:
+            nn.init.normal_(p, std=0.02)
+        # J-1 fp32 coupling Linears made as deep copies of ONE initialised layer: all start identical (official).
+        single = nn.Linear(backbone.text_width, backbone.vision_width)
+        self.coupling = nn.ModuleList([copy.deepcopy(single) for _ in range(depth - 1)])
+
+    def forward(self, images: torch.Tensor) -> MethodOutput:
+        deep_text = list(self.deep_text)
+        v0 = self.proj(self.ctx)  # [n_ctx, Dv]
+        deep_vision = [layer(p) for layer, p in zip(self.coupling, deep_text)]  # J-1 x [n_ctx, Dv]
+        text = self.encode_prompted_text(deep_text)
+        image_features = self.encode_prompted_image(images, v0, deep_vision)
+        logits = cosine_logits(self.clip, image_features, text.features)
+        return MethodOutput(
+            logits=logits,
+            extras={"image_features": image_features, "text_features": text.features,
+                    "vision_prompts": [v0, *deep_vision]},
+        )
+
+
+SPEC = register_method(
+    MethodSpec(
+        name="maple",
+        cls=MaPLe,
+        config_cls=MaPLeConfig,
+        default_optim={"lr": 0.0035, "epochs": 5, "batch_size": 4},
+        paper="Khattak et al., MaPLe: Multi-modal Prompt Learning (CVPR'23)",
+        source="muzairkhattak/multimodal-prompt-learning@69bce21 configs/trainers/MaPLe/vit_b16_c2_ep5_batch4_2ctx.yaml",
+    )
+)

@@ -1,0 +1,65 @@
+"""The `comma-bench` command: one argparse subcommand per job.
+
+Each area of the package contributes its subcommands through a `commands.py` module with a
+`register(subparsers)` function; handlers take the parsed namespace and return an exit code. Modules are imported
+here only to build the parser, so they must not import torch, Ray or matplotlib at module level.
+
+Errors in the user's input are raised as `UserError` anywhere below and printed here as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from comma_bench import __version__
+from comma_bench.errors import EXIT_USER_ERROR, UserError
+
+# Areas that contribute subcommands, in the order `--help` lists them.
+COMMAND_MODULES = (
+    "comma_bench.engine.commands",  # train, eval
+    "comma_bench.sweep.commands",  # run, validate
+    "comma_bench.report.commands",  # report
+    "comma_bench.data.commands",  # datasets list|check
+    "comma_bench.world.commands",  # world pretrain|export
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="comma-bench",
+        description="Prompt learning on CLIP: COMMA, CoOp, CoCoOp, MaPLe and zero-shot CLIP, with sweeps and reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"comma-bench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # an area that is not installed in this build
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"comma-bench {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(f"comma-bench {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Named backbones that are not open_clip configs: built-in architectures and their shipped weights.
+
+open_clip already names every public CLIP (`ViT-B-16`, ...). This registry adds architectures that comma-bench ships
+itself (the built-in world's `world-tiny`, the tiny random-init test configs) so that `load_backbone(name, tag)` and
+`--model NAME --pretrained TAG` treat them exactly like open_clip models.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)  # CLIP normalisation, methods.md §10
+OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str  # the `--model` value
+    open_clip_kwargs: dict[str, Any]  # kwargs of `open_clip.model.CLIP(...)` (embed_dim, vision_cfg, text_cfg, ...)
+    pretrained: dict[str, Path] = field(default_factory=dict)  # tag -> local weights file (.safetensors/.pt)
+    mean: tuple[float, float, float] = OPENAI_MEAN  # input normalisation the weights were trained with
+    std: tuple[float, float, float] = OPENAI_STD
+    description: str = ""
+
+
+_MODELS: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    if spec.name in _MODELS:
+        raise ValueError(f"model {spec.name!r} is already registered")
+    _MODELS[spec.name] = spec
+    return spec
+
+
+def _ensure_loaded() -> None:
+    import comma_bench.clip.tiny  # noqa: F401  (test-tiny, golden-vitb16-32)
+    try:
+        import comma_bench.world.model  # noqa: F401  (world-tiny)
+    except ModuleNotFoundError as exc:  # TODO(lead): strict once the world lands
+        if exc.name != "comma_bench.world.model":
+            raise
+
+
+def get_model_spec(name: str) -> ModelSpec | None:
+    _ensure_loaded()
+    return _MODELS.get(name)
+
+
+def list_builtin_models(pattern: str = "*") -> list[str]:
+    _ensure_loaded()
+    return sorted(k for k in _MODELS if fnmatch.fnmatch(k, pattern))

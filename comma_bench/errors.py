@@ -1,0 +1,25 @@
+"""User-facing errors.
+
+Bad input (a missing folder, an unknown name, a malformed sweep file) is not a bug in comma-bench, so it must not
+end in a traceback. Everything raised as `UserError` is printed by the CLI as one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed as one line by the CLI, exit code 2.
+
+    The message must name the file, key or path at fault and say what was expected.
+    """
+
+    def __init__(self, message: str) -> None:
+        # Keep it to one line: the CLI prints exactly this.
+        super().__init__(" ".join(str(message).split()))
+
+
+def unknown_name(kind: str, name: str, valid: list[str] | tuple[str, ...]) -> UserError:
+    """The one error for every registry lookup that fails (method, dataset, model, protocol ...)."""
+    return UserError(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(sorted(valid))}")

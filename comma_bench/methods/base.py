@@ -1,0 +1,62 @@
+"""What every method contributes to the shared engine: a module that maps images to logits (plus extra losses).
+
+The training loop (comma_bench.engine) is written once. A method only says how it builds its prompt parameters, how
+it turns a batch of images into class logits, and which extra loss terms it adds to the cross-entropy. The frozen
+CLIP is *not* a submodule of the method: `state_dict()` and checkpoints therefore hold only the method's own
+parameters, and moving or saving a method never copies CLIP's 150M weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from comma_bench.clip.backbone import Backbone
+
+
+@dataclass
+class MethodOutput:
+    logits: torch.Tensor  # [B, n_cls] exp(logit_scale) * cos(image, class text)
+    losses: dict[str, torch.Tensor] = field(default_factory=dict)  # extra terms added to CE, already weighted
+    extras: dict[str, Any] = field(default_factory=dict)  # intermediate values (features, prompts) for tests/analysis
+
+
+class PromptMethod(nn.Module):
+    """Base class: holds the frozen backbone by reference and the current class list.
+
+    Subclasses implement `build_prompts()` (parameters), `set_classes()` (class-dependent buffers) and `forward()`.
+    """
+
+    name: ClassVar[str] = ""
+    trains: ClassVar[bool] = True  # zero-shot CLIP has nothing to train
+
+    def __init__(self, backbone: Backbone, classnames: list[str], *, template: str, kd_template: str | None) -> None:
+        super().__init__()
+        self.backbone = backbone  # a dataclass, not a Module: CLIP stays out of this module's state dict
+        self.template = template
+        self.kd_template = kd_template or template
+        self.classnames = list(classnames)
+
+    @property
+    def clip(self) -> nn.Module:
+        return self.backbone.model
+
+    def set_classes(self, classnames: list[str], template: str | None = None, kd_template: str | None = None) -> None:
+        """Switch to another class list (novel classes, a target dataset): rebuild class-dependent buffers only."""
+        self.classnames = list(classnames)
+        if template is not None:
+            self.template = template
+        if kd_template is not None:
+            self.kd_template = kd_template
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def num_trainable(self) -> int:
+        return sum(p.numel() for p in self.trainable_parameters())
+
+    def forward(self, images: torch.Tensor) -> MethodOutput:  # pragma: no cover - abstract
+        raise NotImplementedError

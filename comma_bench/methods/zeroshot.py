@@ -1,0 +1,53 @@
+"""Zero-shot CLIP: one hand-crafted template per dataset, no ensembling (CoOp/MaPLe `ZeroshotCLIP`, methods.md §9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from comma_bench.clip.prompted import cosine_logits, encode_image
+from comma_bench.clip.prompts import clean_classname
+from comma_bench.methods.base import MethodOutput, PromptMethod
+from comma_bench.methods.registry import MethodSpec, register_method
+
+
+@dataclass(frozen=True)
+class ZeroShotConfig:
+    """Zero-shot CLIP has no hyperparameters: the dataset's template is the whole method."""
+
+
+class ZeroShotCLIP(PromptMethod):
+    name = "zeroshot"
+    trains = False
+
+    def __init__(self, backbone, classnames, *, template, kd_template=None, config: ZeroShotConfig | None = None):
+        super().__init__(backbone, classnames, template=template, kd_template=kd_template)
+        self.config = config or ZeroShotConfig()
+        self.set_classes(classnames)
+
+    @torch.no_grad()
+    def set_classes(self, classnames, template=None, kd_template=None) -> None:
+        super().set_classes(classnames, template, kd_template)
+        texts = [self.template.format(clean_classname(c)) for c in self.classnames]
+        feats = self.clip.encode_text(self.backbone.tokenize(texts))  # [n_cls, E]
+        self.register_buffer("text_features", F.normalize(feats.float(), dim=-1), persistent=False)
+
+    def forward(self, images: torch.Tensor) -> MethodOutput:
+        with torch.no_grad():
+            image_features = encode_image(self.clip, images)  # [B, E]
+        logits = cosine_logits(self.clip, image_features, self.text_features.to(image_features.dtype))
+        return MethodOutput(logits=logits, extras={"image_features": image_features})
+
+
+SPEC = register_method(
+    MethodSpec(
+        name="zeroshot",
+        cls=ZeroShotCLIP,
+        config_cls=ZeroShotConfig,
+        default_optim={"lr": 0.0, "epochs": 0, "batch_size": 32},
+        paper="Radford et al., Learning Transferable Visual Models From Natural Language Supervision (ICML'21)",
+        source="CoOp trainers/zsclip.py ZeroshotCLIP",
+    )
+)

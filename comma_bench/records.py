@@ -1,0 +1,140 @@
+"""Run records: one immutable JSON file per run, the only input reports ever read.
+
+Schema (``schema == "comma-bench/run/1"``)::
+
+    {
+      "schema": "comma-bench/run/1",
+      "run_id": "3f2a9c01d4e5",            # stable hash of the resolved config (`run_id(config)`)
+      "status": "finished" | "failed",
+      "kind": "eval" | "train",              # eval: no training (zero-shot); train: prompt learning then eval
+      "config": {                            # the resolved RunConfig (comma_bench.config), as plain JSON
+        "method": "comma", "method_config": {...}, "protocol": "base2novel",
+        "dataset": "oxford_pets", "targets": [], "shots": 16, "seed": 1,
+        "backbone": {"model": "ViT-B-16", "pretrained": "openai"},
+        "optim": {"lr": 0.0035, "epochs": 5, "batch_size": 4, ...}, "precision": "fp16", "sweep": "base2novel", ...
+      },
+      "evals": [                             # one entry per evaluated (dataset, class subset)
+        {"dataset": "oxford_pets", "subset": "base", "n_classes": 19, "n_images": 1881,
+         "accuracy": 95.43, "macro_f1": 95.1},
+        {"dataset": "oxford_pets", "subset": "new", ...}
+      ],
+      "metrics": {"base": 95.43, "novel": 97.76, "hm": 96.58},   # protocol summary, percent
+      "higher_is_better": {"base": true, "novel": true, "hm": true},
+      "train": {"loss_per_epoch": [...], "ce_per_epoch": [...], "aux_per_epoch": {"kd": [...]},
+                "lr_per_epoch": [...], "steps": 40, "images_per_s": 12.3},   # null for eval records
+      "trainable_params": 5934336,
+      "timings": {"wall_s": 812.4, "train_s": 700.1, "eval_s": 112.3},
+      "resources": {"device": "cuda:0", "peak_mem_mb": 2310.0},
+      "versions": {"comma_bench": "0.1.0", "torch": "...", "open_clip": "...", "python": "3.11.7",
+                   "git_commit": "abc123..." | null},
+      "created": "2026-11-29T03:50:00Z",
+      "failure": null | {"reason": "loss is NaN at epoch 2 step 3", "traceback_file": "failed/<run_id>.traceback.txt"}
+    }
+
+`subset` is "base", "new" or "all". For cross-dataset and domain-generalisation runs the source dataset is
+evaluated with subset "all" and each target dataset likewise; `metrics` then holds "source" plus one key per target
+and "target_mean".
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from comma_bench.errors import UserError
+
+SCHEMA = "comma-bench/run/1"
+
+
+def canonical_json(obj: Any) -> str:
+    """Key-sorted, compact JSON: the canonical form hashed into run ids."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def run_id(config: dict[str, Any]) -> str:
+    """Stable 12-hex-digit id of a resolved run config (fields that do not change results are excluded)."""
+    volatile = {"data_root", "output_dir", "sweep", "device", "num_workers", "progress"}
+    stable = {k: v for k, v in config.items() if k not in volatile}
+    return hashlib.sha256(canonical_json(stable).encode()).hexdigest()[:12]
+
+
+def harmonic_mean(base: float, novel: float) -> float:
+    """HM = 2BN/(B+N), 0 when both are 0 (methods.md §7)."""
+    return 0.0 if base + novel == 0 else 2.0 * base * novel / (base + novel)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of everything that can change a number, recorded in every run."""
+    import open_clip
+    import torch
+
+    from comma_bench import __version__
+
+    return {
+        "comma_bench": __version__,
+        "torch": torch.__version__,
+        "open_clip": open_clip.__version__,
+        "python": platform.python_version(),
+        "cuda": torch.version.cuda,
+        "git_commit": _git_commit(),
+        "platform": platform.platform(),
+    }
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> Path:
+    """Write JSON through a temporary file in the same directory and rename it into place.
+
+    A crash at any point leaves either the old file or the complete new one, never half a record.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(obj, fh, indent=2, sort_keys=False, default=str)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_record(path: str | Path) -> dict[str, Any]:
+    """Load one record, with a one-line error for a file that is not a comma-bench run record."""
+    path = Path(path)
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a readable JSON run record ({exc.__class__.__name__})") from None
+    if not isinstance(rec, dict) or rec.get("schema") != SCHEMA:
+        raise UserError(f"{path}: not a comma-bench run record (expected schema {SCHEMA!r})")
+    return rec
