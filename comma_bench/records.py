@@ -60,7 +60,7 @@ def canonical_json(obj: Any) -> str:
 
 def run_id(config: dict[str, Any]) -> str:
     """Stable 12-hex-digit id of a resolved run config (fields that do not change results are excluded)."""
-    volatile = {"data_root", "output_dir", "sweep", "device", "num_workers", "progress"}
+    volatile = {"data_root", "output_dir", "sweep", "axes", "device", "num_workers", "progress"}
     stable = {k: v for k, v in config.items() if k not in volatile}
     return hashlib.sha256(canonical_json(stable).encode()).hexdigest()[:12]
 

@@ -1,0 +1,84 @@
+"""Evaluation: top-1 accuracy (and macro-F1) over a whole test split, as Dassl's classification evaluator.
+
+`evaluate(method, items, ...)` is the public entry point (`comma_bench.evaluate`). Methods are evaluated in eval
+mode without gradients; COMMA's KD term is not computed at test time (the official code discards it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+from comma_bench.data.datum import Datum
+
+
+def autocast_for(device: torch.device, precision: str):
+    """bf16 autocast on the device when asked for; fp32 and pure fp16 run without autocast."""
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def classification_metrics(pred: torch.Tensor, target: torch.Tensor, n_classes: int) -> dict[str, float]:
+    """Accuracy and macro-F1 in percent (macro over the classes that occur in target or pred, as sklearn)."""
+    pred, target = pred.cpu(), target.cpu()
+    correct = int((pred == target).sum())
+    total = int(target.numel())
+    conf = torch.bincount(target * n_classes + pred, minlength=n_classes * n_classes).view(n_classes, n_classes)
+    tp = conf.diag().double()
+    support = conf.sum(1).double()
+    predicted = conf.sum(0).double()
+    present = (support + predicted) > 0
+    f1 = torch.where(support + predicted > 0, 2 * tp / (support + predicted).clamp(min=1), torch.zeros_like(tp))
+    return {
+        "accuracy": 100.0 * correct / max(total, 1),
+        "macro_f1": 100.0 * float(f1[present].mean()) if bool(present.any()) else 0.0,
+        "n_images": total,
+        "n_correct": correct,
+    }
+
+
+@torch.no_grad()
+def predict(method: torch.nn.Module, loader, *, device: torch.device, precision: str = "fp32",
+            progress: bool = False, desc: str = "eval") -> tuple[torch.Tensor, torch.Tensor]:
+    was_training = method.training
+    method.eval()
+    preds, targets = [], []
+    try:
+        for images, labels in tqdm(loader, desc=desc, disable=not progress, leave=False):
+            with autocast_for(device, precision):
+                logits = method(images.to(device, non_blocking=True)).logits  # [B, n_cls]
+            preds.append(logits.argmax(dim=-1).cpu())
+            targets.append(labels)
+    finally:
+        method.train(was_training)
+    return torch.cat(preds), torch.cat(targets)
+
+
+def evaluate(
+    method: torch.nn.Module,
+    items: Sequence[Datum],
+    *,
+    load_image: Callable[[Datum], Image.Image],
+    image_size: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    batch_size: int = 100,
+    num_workers: int = 0,
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
+    progress: bool = False,
+) -> dict[str, float]:
+    """Top-1 accuracy of `method` (whose class list must match the items' labels) on a list of items."""
+    from comma_bench.data.transforms import ImageDataset, build_transform
+
+    device = torch.device(device)
+    dataset = ImageDataset(items, load_image, build_transform(False, image_size, mean, std))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
+                                         pin_memory=device.type == "cuda")
+    pred, target = predict(method, loader, device=device, precision=precision, progress=progress)
+    return classification_metrics(pred, target, len(method.classnames))

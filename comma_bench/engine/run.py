@@ -1,0 +1,187 @@
+"""One run from config to record: seed, data, backbone, method, training, protocol evaluation.
+
+`execute_run(config)` is what `comma-bench train` / `eval` and every sweep trial call. The order follows Dassl
+(methods.md §2): seed everything, build the dataset (including the few-shot sample), then build the model, train on
+the training split with the last-epoch model, and evaluate once per protocol target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from comma_bench.clip.backbone import load_backbone
+from comma_bench.config.schema import RunConfig
+from comma_bench.data import load_dataset
+from comma_bench.data.transforms import ImageDataset, build_transform
+from comma_bench.engine.evaluate import evaluate
+from comma_bench.engine.loop import fit
+from comma_bench.engine.seeding import set_seed
+from comma_bench.errors import UserError
+from comma_bench.methods import build, get_method_spec, make_config
+from comma_bench.records import SCHEMA, harmonic_mean, run_id, utc_now, versions
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"device {device!r} requested but CUDA is not available on this machine")
+    return torch.device(device)
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """auto: fp32 on CPU, bf16 autocast on CUDA (fp16 is the official pure-half mode, opt-in)."""
+    if precision == "auto":
+        return "bf16" if device.type == "cuda" else "fp32"
+    return precision
+
+
+def resolved_config(config: RunConfig) -> dict[str, Any]:
+    """The config with every default filled in (method settings and optimiser values): what the run id hashes."""
+    spec = get_method_spec(config.method)
+    method_cfg = dataclasses.asdict(make_config(config.method, config.method_config))
+    optim = dataclasses.asdict(config.optim)
+    for key, value in spec.default_optim.items():
+        if optim.get(key) is None:
+            optim[key] = value
+    d = config.to_dict()
+    d["method_config"] = method_cfg
+    d["optim"] = optim
+    return d
+
+
+def _num_workers(device: torch.device, builtin: bool) -> int:
+    env = os.environ.get("COMMA_BENCH_NUM_WORKERS")
+    if env is not None:
+        return int(env)
+    if builtin or device.type == "cpu":
+        return 0  # rendering/decoding in the main process: trials already run in parallel on small machines
+    return min(8, os.cpu_count() or 1)
+
+
+def _peak_memory_mb(device: torch.device) -> dict[str, float]:
+    out = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+    if device.type == "cuda":
+        out["peak_cuda_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+    return out
+
+
+def execute_run(
+    config: RunConfig,
+    *,
+    checkpoint_dir: Path | None = None,
+    progress: bool = True,
+    on_epoch: Callable[[int, dict], None] | None = None,
+) -> dict[str, Any]:
+    """Train (if the method trains) and evaluate per the protocol; return the run record (not yet written)."""
+    t_start = time.perf_counter()
+    resolved = resolved_config(config)
+    rid = run_id(resolved)
+    optim = resolved["optim"]
+    device = resolve_device(config.device)
+    precision = resolve_precision(config.precision, device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+    set_seed(config.seed)
+    subsample = "base" if config.protocol == "base2novel" else "all"
+    shots = config.shots
+    data = load_dataset(config.dataset, config.data_root, shots=shots, seed=config.seed, subsample=subsample)
+    bb = load_backbone(config.backbone.model, config.backbone.pretrained, device=str(device),
+                       precision="fp16" if precision == "fp16" else "fp32",
+                       allow_torchscript=config.backbone.allow_torchscript)
+    method = build(config.method, bb, data.classnames, template=data.template, kd_template=data.kd_template,
+                   **resolved["method_config"]).to(device)
+    spec = get_method_spec(config.method)
+    workers = _num_workers(device, data.info.builtin)
+
+    history = None
+    train_s = 0.0
+    if spec.cls.trains and optim["epochs"] > 0:
+        train_set = ImageDataset(data.train, data.load_image, build_transform(True, bb.image_size, bb.mean, bb.std))
+        if len(train_set) == 0:
+            raise UserError(f"dataset {config.dataset!r}: the training split is empty")
+        bs = int(optim["batch_size"])
+        loader = torch.utils.data.DataLoader(
+            train_set,
+            batch_size=bs,
+            sampler=torch.utils.data.RandomSampler(train_set),
+            drop_last=len(train_set) >= bs,  # Dassl: drop_last only when the dataset holds a full batch
+            num_workers=workers,
+            pin_memory=device.type == "cuda",
+        )
+        history = fit(
+            method,
+            loader,
+            epochs=int(optim["epochs"]),
+            lr=float(optim["lr"]),
+            momentum=float(optim["momentum"]),
+            weight_decay=float(optim["weight_decay"]),
+            warmup_epochs=int(optim["warmup_epochs"]),
+            warmup_lr=float(optim["warmup_lr"]),
+            device=device,
+            precision=precision,
+            checkpoint_dir=checkpoint_dir,
+            checkpoint_meta={"run_id": rid, "config": resolved},
+            on_epoch=on_epoch,
+            progress=progress,
+        )
+        train_s = history.train_s
+
+    t_eval = time.perf_counter()
+    eval_kw = dict(image_size=bb.image_size, mean=bb.mean, std=bb.std, batch_size=int(optim["test_batch_size"]),
+                   num_workers=workers, device=device, precision=precision, progress=progress)
+    evals: list[dict[str, Any]] = []
+
+    def run_eval(split_data, subset: str) -> float:
+        method.set_classes(split_data.classnames, split_data.template, split_data.kd_template)
+        m = evaluate(method, split_data.test, load_image=split_data.load_image, **eval_kw)
+        evals.append({"dataset": split_data.key, "subset": subset, "n_classes": split_data.num_classes,
+                      "n_images": m["n_images"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"]})
+        return m["accuracy"]
+
+    if config.protocol == "base2novel":
+        base = run_eval(data, "base")
+        new_data = load_dataset(config.dataset, config.data_root, shots=shots, seed=config.seed, subsample="new")
+        novel = run_eval(new_data, "new")
+        metrics = {"base": base, "novel": novel, "hm": harmonic_mean(base, novel)}
+    elif config.protocol == "few_shot":
+        metrics = {"accuracy": run_eval(data, "all")}
+    else:  # cross_dataset, domain_generalization: train once on the source, evaluate on every target
+        metrics = {"source": run_eval(data, "all")}
+        targets = []
+        for key in config.targets:
+            target = load_dataset(key, config.data_root, shots=0, seed=config.seed, subsample="all")
+            metrics[key] = run_eval(target, "all")
+            targets.append(metrics[key])
+        metrics["target_mean"] = sum(targets) / len(targets)
+    eval_s = time.perf_counter() - t_eval
+
+    return {
+        "schema": SCHEMA,
+        "run_id": rid,
+        "status": "finished",
+        "kind": "train" if history is not None else "eval",
+        "config": resolved,
+        "evals": evals,
+        "metrics": metrics,
+        "higher_is_better": {k: True for k in metrics},
+        "train": history.to_dict() if history is not None else None,
+        "trainable_params": method.num_trainable(),
+        "timings": {"wall_s": time.perf_counter() - t_start, "train_s": train_s, "eval_s": eval_s},
+        "resources": {"device": str(device), "precision": precision, "threads": torch.get_num_threads(),
+                      **_peak_memory_mb(device)},
+        "data": {"fewshot_source": data.fewshot_source, "n_train": len(data.train), "n_classes": data.num_classes},
+        "backbone": bb.describe(),
+        "versions": versions(),
+        "created": utc_now(),
+        "failure": None,
+    }
