@@ -125,16 +125,20 @@ class _PickledDatum:
         return Datum(impath=impath, label=label, classname=classname, domain=domain)
 
 
+class _Refused(pickle.UnpicklingError):
+    """The pickle asks for something other than Dassl's Datum: it is not a plain few-shot file (or is hostile)."""
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     """Admits Dassl's `Datum` (mapped to `_PickledDatum`) and nothing else that would need an import."""
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) == DASSL_DATUM:
             return _PickledDatum
-        raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
+        raise _Refused(f"refusing to load global {module}.{name}")
 
     def persistent_load(self, pid: Any) -> Any:
-        raise pickle.UnpicklingError("refusing persistent ids")
+        raise _Refused("refusing persistent ids")
 
 
 def read_dassl_pickle(
@@ -154,7 +158,7 @@ def read_dassl_pickle(
     """
     try:
         data = _RestrictedUnpickler(io.BytesIO(path.read_bytes())).load()
-    except pickle.UnpicklingError as exc:
+    except _Refused as exc:
         raise UserError(f"{path}: not a plain Dassl few-shot pickle ({exc}); delete it or replace it") from None
     except Exception as exc:  # truncated or garbage file: EOFError, ValueError, IndexError, ...
         raise UserError(f"{path}: not a readable Dassl few-shot pickle ({exc.__class__.__name__}: {exc})") from None
