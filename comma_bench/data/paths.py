@@ -17,7 +17,12 @@ class MissingPathError(UserError):
 
     def __init__(self, path: Path | str, expected: str) -> None:
         self.path = Path(path)  # the missing path, reported verbatim by `datasets check`
+        self.expected = expected  # what should have been there, for the message
         super().__init__(f"{self.path}: {expected}")
+
+    def __reduce__(self) -> tuple:
+        # Exceptions cross process boundaries (DataLoader workers, Ray trials) by pickling; rebuild with both args.
+        return (type(self), (self.path, self.expected))
 
 
 def require_dir(path: Path, what: str) -> Path:

@@ -75,6 +75,15 @@ def test_missing_split_file_then_images_dir(fresh_tree, key: str) -> None:
     assert err.value.path == dataset_dir / image_dir
 
 
+def test_missing_path_error_survives_pickling(tmp_path: Path) -> None:
+    import pickle
+
+    with pytest.raises(MissingPathError) as err:
+        load_dataset("sun397", tmp_path)
+    copy = pickle.loads(pickle.dumps(err.value))
+    assert isinstance(copy, UserError) and copy.path == err.value.path and str(copy) == str(err.value)
+
+
 def test_missing_listed_image(fresh_tree) -> None:
     root, _ = fresh_tree(["oxford_flowers"])
     victim = root / "oxford_flowers" / "jpg" / "image_00012.jpg"
