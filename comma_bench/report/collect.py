@@ -1,0 +1,320 @@
+"""Run records -> one tidy DataFrame, the only input of every table and plot.
+
+A report is a pure function of the run records, so this module reads nothing else: no logs, no checkpoints. It
+walks the given folders (and files) recursively for `*.json`, keeps the files that are comma-bench run records,
+checks each one enough that a table can never be built from a silently broken record, and lays the results out one
+row per (run, evaluation). Failed runs keep one row with NaN accuracy so they show up as failed, never as absent.
+
+Rules a user can rely on:
+- A JSON file without a top-level `schema` key (checkpoint metadata, Ray Tune state, ...) is skipped silently.
+- A file that has a `schema` key but is not a valid comma-bench run record is an error naming the file.
+- The same `run_id` found twice (two copies of a sweep, a rerun) keeps the record with the newest `created` and
+  says so in `frame.attrs["notes"]`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from comma_bench.errors import UserError
+from comma_bench.records import SCHEMA, canonical_json, read_record
+
+# Column order of the tidy frame; `axis:<path>` columns follow, sorted by path.
+COLUMNS = (
+    "run_id",  # stable hash of the resolved config
+    "status",  # finished | failed
+    "kind",  # train | eval (eval = no training, e.g. zero-shot CLIP)
+    "sweep",  # sweep name from the config, "" when the run was not part of a sweep
+    "protocol",  # base2novel | few_shot | cross_dataset | domain_generalization
+    "method",  # registry key
+    "dataset",  # training / source dataset
+    "targets",  # comma-separated target datasets (transfer protocols)
+    "shots",
+    "seed",
+    "backbone_model",
+    "backbone_pretrained",
+    "precision",
+    "eval_dataset",  # dataset this row evaluates; "" for a failed run without evals
+    "subset",  # base | new | all; "" for a failed run without evals
+    "role",  # base | novel | accuracy | source | target: what this row means for its protocol's tables
+    "n_classes",
+    "n_images",
+    "accuracy",  # percent; NaN for failed runs
+    "macro_f1",
+    "failure_reason",  # "" for finished runs
+    "created",  # ISO-8601 UTC time the record was written
+    "config_key",  # hash of the config without seed/dataset/targets: runs with one key share one configuration
+    "comma_bench_version",
+    "git_commit",
+    "wall_s",
+    "trainable_params",
+    "record",  # record file, relative to the folder it was found under
+)
+AXIS_PREFIX = "axis:"
+STATUSES = ("finished", "failed")
+PROTOCOL_NAMES = ("base2novel", "few_shot", "cross_dataset", "domain_generalization")
+# Config fields that never change a number, or that identify a cell rather than a configuration.
+_NOT_CONFIG = {"seed", "dataset", "targets", "sweep", "axes", "data_root", "output_dir", "device", "num_workers"}
+
+
+@dataclass(frozen=True)
+class LoadedRecord:
+    """One validated run record and where it came from."""
+
+    record: dict[str, Any]  # the parsed JSON
+    path: Path  # the file it was read from
+    relpath: str  # path relative to the folder it was found under (what reports print, so they do not
+    # depend on where the records live)
+
+
+def _json_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(file, root) pairs for every `*.json` under the given folders and files, in a stable order."""
+    out: list[tuple[Path, Path]] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend((f, p) for f in sorted(p.rglob("*.json")) if f.is_file())
+        elif p.is_file():
+            out.append((p, p.parent))
+        else:
+            raise UserError(f"{p}: no such file or folder (expected a folder of run records or a record file)")
+    return out
+
+
+def _has_schema_key(path: Path) -> bool:
+    try:
+        obj = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a readable JSON file ({exc.__class__.__name__})") from None
+    return isinstance(obj, dict) and "schema" in obj
+
+
+def _check(cond: bool, path: Path, what: str) -> None:
+    if not cond:
+        raise UserError(f"{path}: malformed run record: {what}")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def validate_record(rec: dict[str, Any], path: Path) -> None:
+    """Raise a one-line `UserError` naming the file and key when a record cannot be reported on."""
+    _check(isinstance(rec.get("run_id"), str) and rec["run_id"] != "", path, "`run_id` must be a non-empty string")
+    _check(rec.get("status") in STATUSES, path, f"`status` must be one of {', '.join(STATUSES)}")
+    cfg = rec.get("config")
+    _check(isinstance(cfg, dict), path, "`config` must be an object")
+    for key in ("method", "dataset", "protocol"):
+        _check(isinstance(cfg.get(key), str) and cfg[key] != "", path, f"`config.{key}` must be a non-empty string")
+    _check(cfg["protocol"] in PROTOCOL_NAMES, path, f"`config.protocol` must be one of {', '.join(PROTOCOL_NAMES)}")
+    for key in ("seed", "shots"):
+        _check(isinstance(cfg.get(key), int) and not isinstance(cfg[key], bool), path, f"`config.{key}` must be an int")
+    bb = cfg.get("backbone")
+    _check(
+        isinstance(bb, dict) and isinstance(bb.get("model"), str) and isinstance(bb.get("pretrained"), str),
+        path,
+        "`config.backbone` must hold string `model` and `pretrained`",
+    )
+    _check(isinstance(cfg.get("axes", {}), dict), path, "`config.axes` must be an object")
+    _check(isinstance(cfg.get("targets", []), list), path, "`config.targets` must be a list")
+    evals = rec.get("evals")
+    _check(isinstance(evals, list), path, "`evals` must be a list")
+    for i, ev in enumerate(evals):
+        _check(isinstance(ev, dict), path, f"`evals[{i}]` must be an object")
+        _check(isinstance(ev.get("dataset"), str), path, f"`evals[{i}].dataset` must be a string")
+        _check(ev.get("subset") in ("base", "new", "all"), path, f"`evals[{i}].subset` must be base, new or all")
+        acc = ev.get("accuracy")
+        _check(_is_number(acc) and math.isfinite(acc), path, f"`evals[{i}].accuracy` must be a finite number")
+    if rec["status"] == "finished":
+        _check(len(evals) > 0, path, "a finished run must have at least one entry in `evals`")
+    else:
+        failure = rec.get("failure")
+        _check(
+            isinstance(failure, dict) and isinstance(failure.get("reason"), str),
+            path,
+            "a failed run must have `failure.reason`",
+        )
+    created = rec.get("created")
+    _check(isinstance(created, str), path, "`created` must be an ISO-8601 time string")
+    try:
+        _parse_time(created)
+    except ValueError:
+        _check(False, path, f"`created` is not an ISO-8601 time: {created!r}")
+
+
+def _parse_time(s: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(s)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def load_records(paths: Iterable[str | Path]) -> tuple[list[LoadedRecord], list[str]]:
+    """Every valid run record under `paths`, with duplicates resolved, plus notes on what was resolved.
+
+    Returns:
+        (records, notes): records in a stable order (by run id); one note per duplicated run id.
+    """
+    found: dict[str, list[LoadedRecord]] = {}
+    for file, root in _json_files(paths):
+        if not _has_schema_key(file):
+            continue  # not a run record: checkpoint metadata, tuner state, ...
+        rec = read_record(file)  # raises for a foreign schema
+        validate_record(rec, file)
+        rel = file.relative_to(root).as_posix()
+        found.setdefault(rec["run_id"], []).append(LoadedRecord(rec, file, rel))
+    records: list[LoadedRecord] = []
+    notes: list[str] = []
+    for rid in sorted(found):
+        copies = found[rid]
+        # Newest `created` wins; among equal times the last path in sorted order, so the choice is deterministic.
+        copies.sort(key=lambda c: (_parse_time(c.record["created"]), c.path.as_posix()))
+        keep = copies[-1]
+        records.append(keep)
+        if len(copies) > 1:
+            dropped = ", ".join(f"{c.relpath} ({c.record['created']})" for c in copies[:-1])
+            notes.append(
+                f"run {rid} found {len(copies)} times: kept {keep.relpath} ({keep.record['created']}), "
+                f"ignored {dropped}"
+            )
+    return records, notes
+
+
+def _scalar(v: Any) -> Any:
+    """Axis values as hashable scalars: lists and objects become canonical JSON text."""
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    return canonical_json(v)
+
+
+def _config_key(cfg: dict[str, Any]) -> str:
+    stable = {k: v for k, v in cfg.items() if k not in _NOT_CONFIG}
+    return hashlib.sha256(canonical_json(stable).encode()).hexdigest()[:12]
+
+
+def _role(protocol: str, dataset: str, targets: list[str], ev: dict[str, Any]) -> str:
+    """What one evaluation means for its protocol (see the module docstring of `tables`)."""
+    if protocol == "base2novel":
+        return {"base": "base", "new": "novel"}.get(ev["subset"], "other")
+    if protocol == "few_shot":
+        return "accuracy" if ev["dataset"] == dataset else "other"
+    if ev["dataset"] in targets:
+        return "target"
+    return "source" if ev["dataset"] == dataset else "other"
+
+
+def record_rows(loaded: LoadedRecord) -> list[dict[str, Any]]:
+    """The tidy rows of one record: one per evaluation, or a single NaN row for a failed run."""
+    rec = loaded.record
+    cfg = rec["config"]
+    versions = rec.get("versions") or {}
+    timings = rec.get("timings") or {}
+    targets = list(cfg.get("targets") or [])
+    failure = rec.get("failure") or {}
+    common: dict[str, Any] = {
+        "run_id": rec["run_id"],
+        "status": rec["status"],
+        "kind": rec.get("kind") or "",
+        "sweep": cfg.get("sweep") or "",
+        "protocol": cfg["protocol"],
+        "method": cfg["method"],
+        "dataset": cfg["dataset"],
+        "targets": ",".join(targets),
+        "shots": cfg["shots"],
+        "seed": cfg["seed"],
+        "backbone_model": cfg["backbone"]["model"],
+        "backbone_pretrained": cfg["backbone"]["pretrained"],
+        "precision": cfg.get("precision") or "",
+        "failure_reason": failure.get("reason", "") if rec["status"] == "failed" else "",
+        "created": rec["created"],
+        "config_key": _config_key(cfg),
+        "comma_bench_version": versions.get("comma_bench") or "",
+        "git_commit": versions.get("git_commit") or "",
+        "wall_s": timings.get("wall_s", math.nan),
+        "trainable_params": rec.get("trainable_params", math.nan),
+        "record": loaded.relpath,
+    }
+    for path, value in (cfg.get("axes") or {}).items():
+        common[AXIS_PREFIX + path] = _scalar(value)
+    empty_eval = {
+        "eval_dataset": "",
+        "subset": "",
+        "role": "",
+        "n_classes": math.nan,
+        "n_images": math.nan,
+        "accuracy": math.nan,
+        "macro_f1": math.nan,
+    }
+    if rec["status"] == "failed":
+        # A failed run's partial evaluations are not results; one row keeps the run visible as failed.
+        return [{**common, **empty_eval}]
+    rows = []
+    for ev in rec["evals"]:
+        rows.append(
+            {
+                **common,
+                "eval_dataset": ev["dataset"],
+                "subset": ev["subset"],
+                "role": _role(cfg["protocol"], cfg["dataset"], targets, ev),
+                "n_classes": ev.get("n_classes", math.nan),
+                "n_images": ev.get("n_images", math.nan),
+                "accuracy": float(ev["accuracy"]),
+                "macro_f1": ev.get("macro_f1", math.nan),
+            }
+        )
+    return rows
+
+
+def frame_from_records(records: list[LoadedRecord], notes: list[str] | None = None) -> pd.DataFrame:
+    """The tidy frame of already loaded records (see `collect`)."""
+    rows = [row for loaded in records for row in record_rows(loaded)]
+    axis_cols = sorted({k for row in rows for k in row if k.startswith(AXIS_PREFIX)})
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *axis_cols])
+    frame = frame.astype({"accuracy": float, "macro_f1": float, "n_classes": float, "n_images": float})
+    frame = frame.sort_values(
+        ["protocol", "method", "dataset", "seed", "run_id", "eval_dataset", "subset"], kind="stable"
+    ).reset_index(drop=True)
+    frame.attrs["notes"] = list(notes or [])
+    frame.attrs["versions"] = _versions(records)
+    return frame
+
+
+def _versions(records: list[LoadedRecord]) -> dict[str, list[str]]:
+    """Every distinct version string per component across the records (shown on the title page)."""
+    out: dict[str, set[str]] = {}
+    for loaded in records:
+        for k, v in (loaded.record.get("versions") or {}).items():
+            if v is not None:
+                out.setdefault(k, set()).add(str(v))
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def collect(paths: list[Path]) -> pd.DataFrame:
+    """Read every run record under `paths` (folders searched recursively, or record files) into a tidy frame.
+
+    One row per (run, evaluation), columns `COLUMNS` plus one `axis:<path>` column per swept axis found in any
+    record's `config.axes`. Failed runs keep one row with NaN accuracy and their `failure_reason`.
+
+    Args:
+        paths: folders and/or record files; any number of sweeps may be merged.
+
+    Returns:
+        The frame; `frame.attrs["notes"]` lists resolved duplicates and `frame.attrs["versions"]` the library
+        versions found in the records.
+
+    Raises:
+        UserError: a path does not exist, no run record was found, or a record is malformed (naming the file).
+    """
+    paths = [Path(p) for p in paths]
+    records, notes = load_records(paths)
+    if not records:
+        names = ", ".join(str(p) for p in paths) or "(no paths given)"
+        raise UserError(f"{names}: no comma-bench run records (*.json with schema {SCHEMA!r}) found")
+    return frame_from_records(records, notes)

@@ -1,0 +1,103 @@
+"""Published reference numbers (methods.md §11), shipped as package data and shown beside reproduced results.
+
+Every published number is for CLIP ViT-B/16 with OpenAI weights, 16 shots per class, mean of three seeds, under one
+named protocol. A published row is therefore only comparable with reproduced runs of the same protocol, backbone
+(`ViT-B-16` / `openai`) and shot count; `matches_published` is the one place that decides this, so that a number
+from a paper is never printed beside, say, a `world-tiny` run.
+
+The CSV files are verbatim copies of `shared/reference/*.csv`; their `source` column names the table each number
+comes from.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from io import StringIO
+
+import pandas as pd
+
+# The setting every published number was measured in (methods.md §11).
+PUBLISHED_MODEL = "ViT-B-16"
+PUBLISHED_PRETRAINED = "openai"
+PUBLISHED_SHOTS = 16
+# Protocols that have published numbers, with their CSV file.
+_FILES = {
+    "base2novel": "published_base2novel.csv",
+    "cross_dataset": "published_cross_dataset.csv",
+    "domain_generalization": "published_domain_generalization.csv",
+}
+# The source dataset of every published cross-dataset / domain-generalisation row.
+PUBLISHED_TRANSFER_SOURCE = "imagenet"
+# The cross-dataset CSV names its source column `source_imagenet`, the DG CSV names it `imagenet`.
+_SOURCE_COLUMN = {"cross_dataset": "source_imagenet", "domain_generalization": "imagenet"}
+
+
+def matches_published(protocol: str, backbone_model: str, backbone_pretrained: str, shots: int | float) -> bool:
+    """True when reproduced runs of this setting may be compared with the published numbers."""
+    return (
+        protocol in _FILES
+        and backbone_model == PUBLISHED_MODEL
+        and backbone_pretrained == PUBLISHED_PRETRAINED
+        and shots == PUBLISHED_SHOTS
+    )
+
+
+@functools.cache
+def _read(protocol: str) -> pd.DataFrame:
+    text = resources.files("comma_bench.report").joinpath("reference", _FILES[protocol]).read_text()
+    return pd.read_csv(StringIO(text))
+
+
+def published_base2novel() -> pd.DataFrame:
+    """One row per (method, dataset) with `base`, `novel`, `hm`, `source`; dataset `average` = 11-dataset mean."""
+    return _read("base2novel").copy()
+
+
+def published_cross_dataset() -> pd.DataFrame:
+    """Wide table as published: `method`, `source_imagenet`, the ten targets, `average`, `source`."""
+    return _read("cross_dataset").copy()
+
+
+def published_domain_generalization() -> pd.DataFrame:
+    """Wide table as published: `method`, `imagenet`, the four shifted sets, `average` (of the four), `source`."""
+    return _read("domain_generalization").copy()
+
+
+def published_transfer(protocol: str) -> pd.DataFrame:
+    """Cross-dataset or DG numbers in long form: `method`, `column`, `accuracy`, `citation`.
+
+    `column` is `"source"` for the ImageNet source accuracy, a dataset key for each target, and `"target_mean"` for
+    the published mean over the targets, the same names the reproduced transfer tables use.
+    """
+    if protocol not in _SOURCE_COLUMN:
+        raise ValueError(f"no published transfer numbers for protocol {protocol!r}")
+    wide = _read(protocol)
+    rename = {_SOURCE_COLUMN[protocol]: "source", "average": "target_mean"}
+    rows = []
+    for _, rec in wide.iterrows():
+        for col in wide.columns:
+            if col in ("method", "source"):
+                continue
+            rows.append(
+                {
+                    "method": rec["method"],
+                    "column": rename.get(col, col),
+                    "accuracy": float(rec[col]),
+                    "citation": rec["source"],
+                }
+            )
+    return pd.DataFrame(rows, columns=["method", "column", "accuracy", "citation"])
+
+
+def published_targets(protocol: str) -> tuple[str, ...]:
+    """The target datasets a published transfer mean was taken over, in the published column order."""
+    long = published_transfer(protocol)
+    cols = [c for c in dict.fromkeys(long["column"]) if c not in ("source", "target_mean")]
+    return tuple(cols)
+
+
+def published_base2novel_datasets() -> tuple[str, ...]:
+    """The datasets behind each published base-to-novel average (the 11 of methods.md §7), in published order."""
+    df = _read("base2novel")
+    return tuple(d for d in dict.fromkeys(df["dataset"]) if d != "average")
