@@ -1,0 +1,62 @@
+"""`comma-bench report RUNS_DIR... [--out DIR] [--format md,pdf,tex,csv]`.
+
+Imported by `comma_bench.cli` to build the parser, so nothing heavy (pandas, matplotlib) is imported at module
+level; the handler imports the report machinery when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+DEFAULT_FORMATS = "md,pdf,tex,csv"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report",
+        help="tables, plots and a PDF from run records",
+        description=(
+            "Read every run record (*.json) under the given folders and write the report: Markdown with plots, "
+            "a multi-page PDF, one LaTeX table per table, and the tidy results as CSV."
+        ),
+    )
+    p.add_argument("runs", nargs="+", metavar="RUNS_DIR", type=Path, help="folders (searched recursively) or records")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: reports/<sweep> when all records share one sweep, else reports/combined)",
+    )
+    p.add_argument("--format", default=DEFAULT_FORMATS, help=f"comma-separated formats (default: {DEFAULT_FORMATS})")
+    p.set_defaults(func=run_report)
+
+
+def default_out_dir(sweeps: set[str]) -> Path:
+    """`reports/<sweep>` for records of one named sweep, else `reports/combined`."""
+    if len(sweeps) == 1:
+        (name,) = sweeps
+        if name:
+            return Path("reports") / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    return Path("reports") / "combined"
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from comma_bench.report.collect import collect
+    from comma_bench.report.render import generate_report, parse_formats
+
+    formats = parse_formats(args.format)  # fail on a bad format before reading anything
+    frame = collect(list(args.runs))
+    out = args.out if args.out is not None else default_out_dir(set(frame["sweep"]))
+    result = generate_report(args.runs, out, formats, frame=frame)
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"wrote {len(result.files)} files to {out}:")
+    for path in result.files:
+        print(f"  {path}")
+    if len(result.gaps.failed) or len(result.gaps.missing):
+        print(f"{len(result.gaps.failed)} failed runs, {len(result.gaps.missing)} missing runs (listed in the report)")
+    print()
+    print(result.main_table)
+    return 0
