@@ -49,8 +49,11 @@ class CoCoOp(PromptMethod):
         vis_dim, hidden = backbone.embed_dim, backbone.embed_dim // 16
         self.meta_net = nn.Sequential(
             OrderedDict(
-                [("linear1", nn.Linear(vis_dim, hidden)), ("relu", nn.ReLU(inplace=True)),
-                 ("linear2", nn.Linear(hidden, backbone.text_width))]
+                [
+                    ("linear1", nn.Linear(vis_dim, hidden)),
+                    ("relu", nn.ReLU(inplace=True)),
+                    ("linear2", nn.Linear(hidden, backbone.text_width)),
+                ]
             )
         ).to(backbone.dtype)  # official: cast to half under PREC=fp16
         self.prompts = ClassPrompts(backbone, classnames, self.prompt_prefix, self.n_ctx)

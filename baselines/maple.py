@@ -55,8 +55,11 @@ class MaPLe(DeepPromptLearner):
         logits = cosine_logits(self.clip, image_features, text.features)
         return MethodOutput(
             logits=logits,
-            extras={"image_features": image_features, "text_features": text.features,
-                    "vision_prompts": [v0, *deep_vision]},
+            extras={
+                "image_features": image_features,
+                "text_features": text.features,
+                "vision_prompts": [v0, *deep_vision],
+            },
         )
 
 
@@ -67,6 +70,7 @@ SPEC = register_method(
         config_cls=MaPLeConfig,
         default_optim={"lr": 0.0035, "epochs": 5, "batch_size": 4},
         paper="Khattak et al., MaPLe: Multi-modal Prompt Learning (CVPR'23)",
-        source="muzairkhattak/multimodal-prompt-learning@69bce21 configs/trainers/MaPLe/vit_b16_c2_ep5_batch4_2ctx.yaml",
+        source="muzairkhattak/multimodal-prompt-learning@69bce21 configs/trainers/MaPLe/"
+        "vit_b16_c2_ep5_batch4_2ctx.yaml",
     )
 )

@@ -81,8 +81,13 @@ class Backbone:
         return self.tokenizer(texts).to(self.device)
 
     def describe(self) -> dict[str, object]:
-        return {"model": self.name, "pretrained": self.pretrained, "quick_gelu": self.quick_gelu,
-                "image_size": self.image_size, "dtype": str(self.dtype).replace("torch.", "")}
+        return {
+            "model": self.name,
+            "pretrained": self.pretrained,
+            "quick_gelu": self.quick_gelu,
+            "image_size": self.image_size,
+            "dtype": str(self.dtype).replace("torch.", ""),
+        }
 
 
 def _is_torchscript_archive(path: Path) -> bool:
@@ -113,8 +118,9 @@ def _hf_cache_dir() -> str:
     )
 
 
-def _finish(model: CLIP, *, name: str, pretrained: str, mean, std, quick_gelu: bool, device: str,
-            precision: str) -> Backbone:
+def _finish(
+    model: CLIP, *, name: str, pretrained: str, mean, std, quick_gelu: bool, device: str, precision: str
+) -> Backbone:
     if precision == "fp16":
         # The official code's PREC=fp16: Linear/Conv/MHA weights and the projections in half, LayerNorm in fp32.
         convert_weights_to_lp(model, torch.float16)
@@ -182,12 +188,22 @@ def load_backbone(
                 path = Path(tag).expanduser()
                 if not path.is_file():
                     valid = ", ".join([*spec.pretrained, "none", "<weights file>"])
-                    raise UserError(f"pretrained {tag!r} for model {model!r} is neither a tag nor a file; valid: {valid}")
+                    raise UserError(
+                        f"pretrained {tag!r} for model {model!r} is neither a tag nor a file; valid: {valid}"
+                    )
             if not Path(path).is_file():
                 raise UserError(f"weights of {model!r} ({tag}) not found at {path}; reinstall comma-bench")
             net.load_state_dict(_load_state_dict_file(Path(path)), strict=True)
-        return _finish(net, name=model, pretrained=tag, mean=spec.mean, std=spec.std, quick_gelu=qg,
-                       device=device, precision=precision)
+        return _finish(
+            net,
+            name=model,
+            pretrained=tag,
+            mean=spec.mean,
+            std=spec.std,
+            quick_gelu=qg,
+            device=device,
+            precision=precision,
+        )
 
     known = open_clip.list_models()
     if model not in known:
@@ -200,10 +216,19 @@ def load_backbone(
 
     if tag.lower() in NO_WEIGHTS:
         qg = cfg_qg if quick_gelu is None else quick_gelu
-        net = open_clip.create_model(model, pretrained=None, force_quick_gelu=qg, precision=precision,
-                                     require_pretrained=False)
-        return _finish(net, name=model, pretrained="none", mean=OPENAI_MEAN, std=OPENAI_STD, quick_gelu=qg,
-                       device=device, precision="fp32")
+        net = open_clip.create_model(
+            model, pretrained=None, force_quick_gelu=qg, precision=precision, require_pretrained=False
+        )
+        return _finish(
+            net,
+            name=model,
+            pretrained="none",
+            mean=OPENAI_MEAN,
+            std=OPENAI_STD,
+            quick_gelu=qg,
+            device=device,
+            precision="fp32",
+        )
 
     path = Path(tag).expanduser()
     if path.suffix in WEIGHT_SUFFIXES or os.sep in tag:
@@ -219,8 +244,16 @@ def load_backbone(
             if quick_gelu is False:
                 raise UserError(f"{path}: OpenAI weights need QuickGELU; quick_gelu=False contradicts them")
             net = open_clip.load_openai_model(str(path), precision="fp32", device="cpu")
-            return _finish(net, name=model, pretrained=str(path), mean=OPENAI_MEAN, std=OPENAI_STD,
-                           quick_gelu=True, device=device, precision=precision)
+            return _finish(
+                net,
+                name=model,
+                pretrained=str(path),
+                mean=OPENAI_MEAN,
+                std=OPENAI_STD,
+                quick_gelu=True,
+                device=device,
+                precision=precision,
+            )
         # A plain state dict: the architecture decides the activation unless the caller says otherwise.
         qg = cfg_qg if quick_gelu is None else quick_gelu
         net = open_clip.create_model(model, pretrained=None, force_quick_gelu=qg, precision=precision)
@@ -229,8 +262,16 @@ def load_backbone(
         except RuntimeError as exc:
             first = str(exc).splitlines()[0]
             raise UserError(f"{path}: does not fit model {model!r} ({first})") from None
-        return _finish(net, name=model, pretrained=str(path), mean=OPENAI_MEAN, std=OPENAI_STD, quick_gelu=qg,
-                       device=device, precision="fp32")
+        return _finish(
+            net,
+            name=model,
+            pretrained=str(path),
+            mean=OPENAI_MEAN,
+            std=OPENAI_STD,
+            quick_gelu=qg,
+            device=device,
+            precision="fp32",
+        )
 
     tags = open_clip.list_pretrained_tags_by_model(model)
     if tag not in tags:
@@ -238,11 +279,14 @@ def load_backbone(
     tag_cfg = open_clip.get_pretrained_cfg(model, tag)
     tag_qg = bool(tag_cfg.get("quick_gelu", False))
     if quick_gelu is not None and quick_gelu != tag_qg:
-        raise UserError(f"{model} + {tag} weights were trained with quick_gelu={tag_qg}; quick_gelu={quick_gelu} "
-                        "would silently change every feature")
+        raise UserError(
+            f"{model} + {tag} weights were trained with quick_gelu={tag_qg}; quick_gelu={quick_gelu} "
+            "would silently change every feature"
+        )
     try:
-        net = open_clip.create_model(model, pretrained=tag, force_quick_gelu=tag_qg, precision=precision,
-                                     cache_dir=cache_dir)
+        net = open_clip.create_model(
+            model, pretrained=tag, force_quick_gelu=tag_qg, precision=precision, cache_dir=cache_dir
+        )
     except RuntimeError as exc:
         if "download" not in str(exc).lower() and "offline" not in str(exc).lower():
             raise
@@ -254,5 +298,6 @@ def load_backbone(
         ) from None
     mean = getattr(net.visual, "image_mean", None) or tag_cfg.get("mean") or OPENAI_MEAN
     std = getattr(net.visual, "image_std", None) or tag_cfg.get("std") or OPENAI_STD
-    return _finish(net, name=model, pretrained=tag, mean=mean, std=std, quick_gelu=tag_qg, device=device,
-                   precision="fp32")
+    return _finish(
+        net, name=model, pretrained=tag, mean=mean, std=std, quick_gelu=tag_qg, device=device, precision="fp32"
+    )

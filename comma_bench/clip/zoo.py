@@ -37,7 +37,8 @@ def register_model(spec: ModelSpec) -> ModelSpec:
 
 
 def _ensure_loaded() -> None:
-    import comma_bench.clip.tiny  # noqa: F401  (test-tiny, golden-vitb16-32)
+    import comma_bench.clip.tiny
+
     try:
         import comma_bench.world.model  # noqa: F401  (world-tiny)
     except ModuleNotFoundError as exc:  # TODO(lead): strict once the world lands

@@ -47,6 +47,6 @@ def apply_overrides(config: RunConfig, assignments: list[str]) -> RunConfig:
         elif head in ("method", "method_config") and rest:
             config = config.replace(method_config={**config.method_config, rest: value})
         else:
-            valid = sorted(top) + ["optim.<field>", "backbone.<field>", "method.<field>"]
+            valid = [*sorted(top), "optim.<field>", "backbone.<field>", "method.<field>"]
             raise UserError(f"--set {key}: unknown key; valid keys: {', '.join(valid)}")
     return config

@@ -10,8 +10,12 @@ PROTOCOL_CHOICES = ("base2novel", "few_shot", "cross_dataset", "domain_generaliz
 
 
 def _common(p: argparse.ArgumentParser, *, default_method: str | None) -> None:
-    p.add_argument("--method", default=default_method, required=default_method is None,
-                   help="zeroshot, coop, cocoop, maple or comma")
+    p.add_argument(
+        "--method",
+        default=default_method,
+        required=default_method is None,
+        help="zeroshot, coop, cocoop, maple or comma",
+    )
     p.add_argument("--dataset", required=True, help="dataset key (`comma-bench datasets list`)")
     p.add_argument("--protocol", default="base2novel", choices=PROTOCOL_CHOICES)
     p.add_argument("--targets", default="", help="comma-separated target datasets (cross_dataset / DG)")
@@ -23,8 +27,14 @@ def _common(p: argparse.ArgumentParser, *, default_method: str | None) -> None:
     p.add_argument("--allow-torchscript", action="store_true", help="allow unsafe loading of OpenAI .pt archives")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
     p.add_argument("--device", default="auto")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any config field: optim.lr=0.01, method.n_ctx=4, shots=4 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any config field: optim.lr=0.01, method.n_ctx=4, shots=4 (repeatable)",
+    )
     p.add_argument("--output", type=Path, default=None, help="write the run record (JSON) here")
     p.add_argument("--checkpoint-dir", type=Path, default=None, help="save per-epoch checkpoints here; resume from it")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -51,8 +61,7 @@ def build_config(args: argparse.Namespace):
         targets=targets,
         shots=args.shots,
         seed=args.seed,
-        backbone=BackboneConfig(model=args.model, pretrained=args.pretrained,
-                                allow_torchscript=args.allow_torchscript),
+        backbone=BackboneConfig(model=args.model, pretrained=args.pretrained, allow_torchscript=args.allow_torchscript),
         precision=args.precision,
         device=args.device,
         data_root=args.data_root,
@@ -77,8 +86,10 @@ def run_command(args: argparse.Namespace) -> int:
     if args.output is not None and args.output.exists() and args.output.is_dir():
         raise UserError(f"--output {args.output}: is a directory; expected a .json file path")
     record = execute_run(config, checkpoint_dir=args.checkpoint_dir, progress=not args.quiet)
-    print(f"{config.method} on {config.dataset} ({config.protocol}, seed {config.seed}): "
-          f"{format_metrics(record['metrics'])}")
+    print(
+        f"{config.method} on {config.dataset} ({config.protocol}, seed {config.seed}): "
+        f"{format_metrics(record['metrics'])}"
+    )
     if args.output is not None:
         write_json_atomic(args.output, record)
         print(f"record written to {args.output}", file=sys.stderr)

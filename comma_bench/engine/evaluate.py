@@ -43,8 +43,15 @@ def classification_metrics(pred: torch.Tensor, target: torch.Tensor, n_classes: 
 
 
 @torch.no_grad()
-def predict(method: torch.nn.Module, loader, *, device: torch.device, precision: str = "fp32",
-            progress: bool = False, desc: str = "eval") -> tuple[torch.Tensor, torch.Tensor]:
+def predict(
+    method: torch.nn.Module,
+    loader,
+    *,
+    device: torch.device,
+    precision: str = "fp32",
+    progress: bool = False,
+    desc: str = "eval",
+) -> tuple[torch.Tensor, torch.Tensor]:
     was_training = method.training
     method.eval()
     preds, targets = [], []
@@ -78,7 +85,8 @@ def evaluate(
 
     device = torch.device(device)
     dataset = ImageDataset(items, load_image, build_transform(False, image_size, mean, std))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
-                                         pin_memory=device.type == "cuda")
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers, pin_memory=device.type == "cuda"
+    )
     pred, target = predict(method, loader, device=device, precision=precision, progress=progress)
     return classification_metrics(pred, target, len(method.classnames))

@@ -72,8 +72,9 @@ def fit(
 ) -> TrainHistory:
     """Train `method` in place; resume from `checkpoint_dir` when it holds a checkpoint of the same run."""
     params = method.trainable_parameters()
-    optimizer = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, dampening=0,
-                                nesterov=False)
+    optimizer = torch.optim.SGD(
+        params, lr=lr, momentum=momentum, weight_decay=weight_decay, dampening=0, nesterov=False
+    )
     scheduler = dassl_scheduler(optimizer, lr, epochs, warmup_epochs, warmup_lr)
     history = TrainHistory()
     start = 0

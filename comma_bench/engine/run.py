@@ -95,11 +95,21 @@ def execute_run(
     subsample = "base" if config.protocol == "base2novel" else "all"
     shots = config.shots
     data = load_dataset(config.dataset, config.data_root, shots=shots, seed=config.seed, subsample=subsample)
-    bb = load_backbone(config.backbone.model, config.backbone.pretrained, device=str(device),
-                       precision="fp16" if precision == "fp16" else "fp32",
-                       allow_torchscript=config.backbone.allow_torchscript)
-    method = build(config.method, bb, data.classnames, template=data.template, kd_template=data.kd_template,
-                   **resolved["method_config"]).to(device)
+    bb = load_backbone(
+        config.backbone.model,
+        config.backbone.pretrained,
+        device=str(device),
+        precision="fp16" if precision == "fp16" else "fp32",
+        allow_torchscript=config.backbone.allow_torchscript,
+    )
+    method = build(
+        config.method,
+        bb,
+        data.classnames,
+        template=data.template,
+        kd_template=data.kd_template,
+        **resolved["method_config"],
+    ).to(device)
     spec = get_method_spec(config.method)
     workers = _num_workers(device, data.info.builtin)
 
@@ -137,15 +147,31 @@ def execute_run(
         train_s = history.train_s
 
     t_eval = time.perf_counter()
-    eval_kw = dict(image_size=bb.image_size, mean=bb.mean, std=bb.std, batch_size=int(optim["test_batch_size"]),
-                   num_workers=workers, device=device, precision=precision, progress=progress)
+    eval_kw = dict(
+        image_size=bb.image_size,
+        mean=bb.mean,
+        std=bb.std,
+        batch_size=int(optim["test_batch_size"]),
+        num_workers=workers,
+        device=device,
+        precision=precision,
+        progress=progress,
+    )
     evals: list[dict[str, Any]] = []
 
     def run_eval(split_data, subset: str) -> float:
         method.set_classes(split_data.classnames, split_data.template, split_data.kd_template)
         m = evaluate(method, split_data.test, load_image=split_data.load_image, **eval_kw)
-        evals.append({"dataset": split_data.key, "subset": subset, "n_classes": split_data.num_classes,
-                      "n_images": m["n_images"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"]})
+        evals.append(
+            {
+                "dataset": split_data.key,
+                "subset": subset,
+                "n_classes": split_data.num_classes,
+                "n_images": m["n_images"],
+                "accuracy": m["accuracy"],
+                "macro_f1": m["macro_f1"],
+            }
+        )
         return m["accuracy"]
 
     if config.protocol == "base2novel":
@@ -177,8 +203,12 @@ def execute_run(
         "train": history.to_dict() if history is not None else None,
         "trainable_params": method.num_trainable(),
         "timings": {"wall_s": time.perf_counter() - t_start, "train_s": train_s, "eval_s": eval_s},
-        "resources": {"device": str(device), "precision": precision, "threads": torch.get_num_threads(),
-                      **_peak_memory_mb(device)},
+        "resources": {
+            "device": str(device),
+            "precision": precision,
+            "threads": torch.get_num_threads(),
+            **_peak_memory_mb(device),
+        },
         "data": {"fewshot_source": data.fewshot_source, "n_train": len(data.train), "n_classes": data.num_classes},
         "backbone": bb.describe(),
         "versions": versions(),

@@ -96,7 +96,9 @@ class COMMA(DeepPromptLearner):
             prompt_depth=config.prompt_depth,
         )
         if config.kd and config.kd_layers > backbone.text_layers:
-            raise UserError(f"comma: kd_layers={config.kd_layers} exceeds the text tower's {backbone.text_layers} blocks")
+            raise UserError(
+                f"comma: kd_layers={config.kd_layers} exceeds the text tower's {backbone.text_layers} blocks"
+            )
         self.config = config
         depth = config.prompt_depth
         dt, dv = backbone.text_width, backbone.vision_width
@@ -131,8 +133,13 @@ class COMMA(DeepPromptLearner):
         if self._kd_ref is None or self._kd_ref.device != self.ctx.device:
             texts = [self.kd_template.format(clean_classname(c)) for c in self.classnames]
             tokens = self.backbone.tokenize(texts)  # [n_cls, 77]
-            out = encode_text(self.clip, token_embeddings(self.clip, tokens), tokens.argmax(-1),
-                              hidden_layers=self.kd_blocks, full_length=True)
+            out = encode_text(
+                self.clip,
+                token_embeddings(self.clip, tokens),
+                tokens.argmax(-1),
+                hidden_layers=self.kd_blocks,
+                full_length=True,
+            )
             ref = torch.stack([out.hidden[k] for k in self.kd_blocks])  # [K, n_cls, 77, Dt]
             self._kd_ref = ref / ref.norm(dim=-1, keepdim=True)
         return self._kd_ref
@@ -174,8 +181,10 @@ class COMMA(DeepPromptLearner):
         )
         image_features = self.encode_prompted_image(images, v0, slots)  # [B, E]
         logits = cosine_logits(self.clip, image_features, text.features)  # [B, n_cls]
-        losses, extras = {}, {"image_features": image_features, "text_features": text.features,
-                              "vision_prompts": [v0, *slots]}
+        losses, extras = (
+            {},
+            {"image_features": image_features, "text_features": text.features, "vision_prompts": [v0, *slots]},
+        )
         if kd_on:
             kd, cos = self.kd_loss(text.hidden)
             losses["kd"] = self.config.kd_weight * kd
@@ -184,7 +193,7 @@ class COMMA(DeepPromptLearner):
         return MethodOutput(logits=logits, losses=losses, extras=extras)
 
     def kd_loss(self, hidden: dict[int, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """L_kd = mean over the K blocks of (1 - mean cosine over (class, position)); returns (L_kd, cos [K,n_cls,L])."""
+        """L_kd = mean over the K blocks of (1 - mean cos over (class, position)); returns (L_kd, cos [K,n_cls,L])."""
         ref = self.kd_reference()  # [K, n_cls, 77, Dt]
         learn = torch.stack([hidden[k] for k in self.kd_blocks])  # [K, n_cls, L, Dt]
         length = learn.shape[2]

@@ -35,7 +35,8 @@ class DeepPromptLearner(PromptMethod):
         max_depth = min(backbone.text_layers, backbone.vision_layers)
         if not 1 <= prompt_depth <= max_depth:
             raise UserError(
-                f"{self.name}: prompt_depth must be between 1 and {max_depth} (the backbone's layers), got {prompt_depth}"
+                f"{self.name}: prompt_depth must be between 1 and {max_depth} (the backbone's layers), "
+                f"got {prompt_depth}"
             )
         if n_ctx < 1:
             raise UserError(f"{self.name}: n_ctx must be >= 1, got {n_ctx}")
@@ -73,6 +74,6 @@ class DeepPromptLearner(PromptMethod):
     def encode_prompted_image(
         self, images: torch.Tensor, shallow: torch.Tensor, deep_vision: list[torch.Tensor]
     ) -> torch.Tensor:
-        """Image features with `shallow` appended and deep_vision[i] replacing the last n_ctx tokens before block i+1."""
+        """Image features: `shallow` appended, deep_vision[i] replacing the last n_ctx tokens before block i+1."""
         deep = {i + 1: p for i, p in enumerate(deep_vision)}
         return encode_image(self.clip, images, shallow=shallow, deep=deep)

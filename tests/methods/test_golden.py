@@ -22,8 +22,17 @@ FIXTURES = {
     "coop_ctx16": ("coop", {"n_ctx": 16, "ctx_init": "", "csc": False, "class_token_position": "end"}),
     "cocoop": ("cocoop", {"n_ctx": 4, "ctx_init": "a photo of a"}),
     "maple": ("maple", {"n_ctx": 2, "ctx_init": "a photo of a", "prompt_depth": 9}),
-    "comma": ("comma", {"n_ctx": 2, "ctx_init": "a photo of a", "prompt_depth": 9, "kd_weight": 1.0, "kd_layers": 1,
-                        "generator": "faithful"}),
+    "comma": (
+        "comma",
+        {
+            "n_ctx": 2,
+            "ctx_init": "a photo of a",
+            "prompt_depth": 9,
+            "kd_weight": 1.0,
+            "kd_layers": 1,
+            "generator": "faithful",
+        },
+    ),
 }
 TEMPLATE = "a photo of a {}, a type of pet."  # OxfordPets: zero-shot and COMMA's KD template (methods.md §9)
 
@@ -62,7 +71,7 @@ def test_zero_shot_clip_matches_official(golden_backbone):
         img = encode_image(model, x)
         np.testing.assert_allclose(img.norm(dim=-1).numpy(), as_np(zs["image_norm"]), rtol=1e-5)
         np.testing.assert_allclose(F.normalize(img, dim=-1).numpy(), as_np(zs["image_features"]), atol=1e-5)
-        for template, ref in zs["templates"].items():
+        for ref in zs["templates"].values():
             tokens = golden_backbone.tokenize(ref["prompts"])
             ids = [row[: row.index(49407) + 1] for row in tokens.tolist()]
             assert ids == ref["token_ids"]
@@ -78,8 +87,9 @@ def golden_run(request, golden_backbone):
     name = request.param
     fx = load_fixture(name)
     method_name, cfg = FIXTURES[name]
-    method = build(method_name, golden_backbone, fx["inputs"]["classnames"], template=TEMPLATE, kd_template=TEMPLATE,
-                   **cfg)
+    method = build(
+        method_name, golden_backbone, fx["inputs"]["classnames"], template=TEMPLATE, kd_template=TEMPLATE, **cfg
+    )
     method.train()
     official_init = {}
     with torch.no_grad():

@@ -1,0 +1,269 @@
+"""Method invariants: parameter counts of the official code, which tensors get gradients, COMMA's two modes and
+KD loss, MaPLe's coupling, CoCoOp's per-image independence and batching, and a sweep over the registry."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from comma_bench.clip import load_backbone
+from comma_bench.engine.checkpoint import load_prompt_weights, save_prompt_weights
+from comma_bench.errors import UserError
+from comma_bench.methods import build, list_methods
+
+CLASSES = ["abyssinian", "american_bulldog", "beagle", "bengal", "birman", "bombay"]
+PETS = "a photo of a {}, a type of pet."
+
+
+@pytest.fixture(scope="module")
+def vitb16():
+    torch.manual_seed(0)
+    return load_backbone("ViT-B-16", "none")
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "expected"),
+    [
+        ("zeroshot", {}, 0),
+        ("coop", {"ctx_init": "a photo of a"}, 2_048),
+        ("coop", {"ctx_init": "", "n_ctx": 16}, 8_192),
+        ("cocoop", {}, 35_360),
+        ("maple", {}, 3_555_072),
+        ("comma", {}, 5_934_336),
+    ],
+)
+def test_trainable_parameter_counts_equal_the_official_code(vitb16, name, config, expected):
+    method = build(name, vitb16, CLASSES, template=PETS, **config)
+    assert method.num_trainable() == expected
+    assert not any(p.requires_grad for p in vitb16.model.parameters())
+
+
+def test_comma_parameter_breakdown(vitb16):
+    m = build("comma", vitb16, CLASSES, template=PETS)
+    assert m.ctx.numel() == 1_024 and sum(p.numel() for p in m.proj.parameters()) == 393_984
+    assert m.deep_text.shape == (8, 2, 512)
+    assert [sum(p.numel() for p in g.parameters()) for g in m.generator] == [691_392] * 8
+
+
+def _one_step(method, images, labels, lr=0.1):
+    opt = torch.optim.SGD(method.trainable_parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+    method.train()
+    out = method(images)
+    loss = F.cross_entropy(out.logits, labels) + sum(out.losses.values(), torch.zeros(()))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return out
+
+
+@pytest.fixture()
+def batch():
+    g = torch.Generator().manual_seed(5)
+    return torch.randn(4, 3, 32, 32, generator=g), torch.tensor([0, 3, 1, 5])
+
+
+def test_comma_faithful_generator_gets_no_gradient(golden_backbone, batch):
+    torch.manual_seed(1)
+    m = build("comma", golden_backbone, CLASSES, template=PETS, kd_template=PETS)
+    gen_before = {k: v.clone() for k, v in m.generator.state_dict().items()}
+    _one_step(m, *batch)
+    assert all(p.grad is None for p in m.generator.parameters())
+    for p in (m.ctx, m.proj.weight, m.proj.bias, m.deep_text):
+        assert p.grad is not None and p.grad.abs().sum() > 0
+    assert all(torch.equal(v, m.generator.state_dict()[k]) for k, v in gen_before.items())  # never moves
+
+
+def test_comma_trained_generator_gets_gradient(golden_backbone, batch):
+    torch.manual_seed(1)
+    m = build("comma", golden_backbone, CLASSES, template=PETS, kd_template=PETS, generator="trained")
+    _one_step(m, *batch)
+    missing = [n for n, p in m.generator.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
+    assert missing == []
+
+
+def test_comma_trained_mode_sends_vision_gradient_into_text_prompts(golden_backbone, batch):
+    """ctx / deep text prompts get gradient through the generator only in trained mode (methods.md §6.6)."""
+    grads = {}
+    for mode in ("faithful", "trained"):
+        torch.manual_seed(1)
+        m = build("comma", golden_backbone, CLASSES, template=PETS, kd=False, generator=mode)
+        m.train()
+        feats = m.encode_prompted_image(batch[0], *m.vision_prompts())
+        feats.sum().backward()  # image branch only
+        grads[mode] = m.deep_text.grad
+    assert grads["faithful"] is None
+    assert grads["trained"] is not None and grads["trained"][:7].abs().sum() > 0
+
+
+def _block_outputs(model, blocks):
+    seen = {}
+    handles = [
+        model.transformer.resblocks[b].register_forward_hook(lambda mod, args, out, b=b: seen.__setitem__(b, out))
+        for b in blocks
+    ]
+    return seen, handles
+
+
+@pytest.mark.parametrize("kd_layers", [1, 2])
+def test_comma_kd_loss_matches_an_independent_computation(golden_backbone, kd_layers):
+    """L_kd = mean over the last K distinct blocks of 1 - mean cos over all (class, 77 positions)."""
+    torch.manual_seed(2)
+    m = build("comma", golden_backbone, CLASSES, template=PETS, kd_template=PETS, kd_layers=kd_layers, prompt_depth=3)
+    m.train()
+    model = golden_backbone.model
+    blocks = list(range(12 - kd_layers, 12))
+    assert list(m.kd_blocks) == blocks  # distinct blocks, not one block repeated
+    m.kd_reference()  # computed once per class list; done before hooking so the hooks see the learnable pass only
+    seen, handles = _block_outputs(model, blocks)
+    try:
+        with torch.no_grad():
+            out = m(torch.zeros(1, 3, 32, 32))
+            learn = {b: seen[b].clone() for b in blocks}
+            tokens = golden_backbone.tokenize([PETS.format(c.replace("_", " ")) for c in CLASSES])
+            model.encode_text(tokens)  # plain open_clip forward over the hand-crafted prompts
+            ref = {b: seen[b].clone() for b in blocks}
+    finally:
+        for h in handles:
+            h.remove()
+    assert learn[blocks[0]].shape == (6, 77, 512)
+    terms = [1 - F.cosine_similarity(learn[b], ref[b], dim=-1, eps=1e-7).mean() for b in blocks]
+    expected = torch.stack(terms).mean()
+    assert torch.allclose(out.extras["kd"], expected, atol=1e-6)
+    assert torch.allclose(out.losses["kd"], expected, atol=1e-6)  # kd_weight 1.0
+    assert len(set(round(float(t), 6) for t in terms)) == kd_layers  # distinct blocks give distinct terms
+
+
+def test_comma_kd_switches(golden_backbone, batch):
+    torch.manual_seed(2)
+    off = build("comma", golden_backbone, CLASSES, template=PETS, kd=False)
+    off.train()
+    assert off(batch[0]).losses == {}
+    weighted = build("comma", golden_backbone, CLASSES, template=PETS, kd_weight=2.5)
+    weighted.train()
+    out = weighted(batch[0])
+    assert torch.allclose(out.losses["kd"], 2.5 * out.extras["kd"])
+    prompt = build("comma", golden_backbone, CLASSES, template=PETS, kd_positions="prompt")
+    prompt.train()
+    cos = prompt(batch[0]).extras["kd_cos_per_token"]
+    assert cos.shape[-1] == int(prompt.prompts.eot.max()) + 1  # truncated pass
+    weighted.eval()
+    assert weighted(batch[0]).losses == {}  # inference never computes KD
+
+
+def test_comma_without_correlation_ignores_the_previous_vision_prompt(golden_backbone):
+    torch.manual_seed(3)
+    m = build("comma", golden_backbone, CLASSES, template=PETS, correlation=False, prompt_depth=4)
+    v0, slots = m.vision_prompts()
+    with torch.no_grad():
+        m.proj.weight.mul_(3.0)  # changes proj(ctx) and so every query
+    v0b, slots_b = m.vision_prompts()
+    assert not torch.equal(v0, v0b)
+    assert all(torch.equal(a, b) for a, b in zip(slots, slots_b))
+    corr = build("comma", golden_backbone, CLASSES, template=PETS, prompt_depth=4)
+    _, c1 = corr.vision_prompts()
+    with torch.no_grad():
+        corr.proj.weight.mul_(3.0)
+    _, c2 = corr.vision_prompts()
+    assert not torch.equal(c1[0], c2[0])
+
+
+def test_maple_coupling_layers_start_identical(vitb16):
+    m = build("maple", vitb16, CLASSES, template=PETS)
+    first = m.coupling[0].state_dict()
+    for layer in m.coupling[1:]:
+        assert all(torch.equal(first[k], v) for k, v in layer.state_dict().items())
+    assert len(m.coupling) == 8 and len(m.deep_text) == 8
+
+
+def test_maple_vision_prompts_occupy_last_tokens_of_blocks_1_to_j_minus_1(golden_backbone, batch):
+    torch.manual_seed(4)
+    m = build("maple", golden_backbone, CLASSES, template=PETS, prompt_depth=9)
+    blocks = golden_backbone.model.visual.transformer.resblocks
+    seen = {}
+    handles = [
+        blk.register_forward_pre_hook(lambda mod, args, i=i: seen.__setitem__(i, args[0].detach()))
+        for i, blk in enumerate(blocks)
+    ]
+    try:
+        with torch.no_grad():
+            m(batch[0])
+            expected = [layer(p) for layer, p in zip(m.coupling, m.deep_text)]
+    finally:
+        for h in handles:
+            h.remove()
+    for i in range(1, 9):
+        assert torch.equal(seen[i][:, -2:], expected[i - 1].expand(4, -1, -1)), i
+    assert not torch.equal(seen[9][:, -2:], seen[8][:, -2:])  # block 9+ carries the previous outputs forward
+
+
+def test_cocoop_logits_of_image_i_depend_only_on_image_i(tiny_backbone):
+    torch.manual_seed(5)
+    m = build("cocoop", tiny_backbone, CLASSES, template=PETS)
+    x = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        a = m(x).logits
+        y = x.clone()
+        y[2] = torch.randn(3, 32, 32)
+        b = m(y).logits
+    assert torch.equal(a[:2], b[:2]) or torch.allclose(a[:2], b[:2], atol=1e-6)
+    assert not torch.allclose(a[2], b[2])
+
+
+def test_cocoop_batched_equals_the_official_per_image_loop(tiny_backbone):
+    from comma_bench.clip import encode_text
+
+    torch.manual_seed(7)
+    m = build("cocoop", tiny_backbone, CLASSES, template=PETS, text_chunk=7)  # chunk smaller than n_cls
+    x = torch.randn(5, 3, 32, 32, generator=torch.Generator().manual_seed(8))
+    with torch.no_grad():
+        out = m(x)
+        img = out.extras["image_features"]
+        loop = []
+        for i in range(5):  # the official loop: one image's prompts at a time
+            ctx_i = m.ctx + m.meta_net(img[i : i + 1])  # [n_ctx, D]
+            feats = encode_text(tiny_backbone.model, m.prompts.assemble(ctx_i), m.prompts.eot).features
+            loop.append(tiny_backbone.model.logit_scale.exp() * img[i] @ F.normalize(feats, dim=-1).t())
+    assert torch.allclose(out.logits, torch.stack(loop), atol=1e-5)
+
+
+def test_unknown_setting_lists_valid_settings(tiny_backbone):
+    with pytest.raises(UserError, match=r"no setting 'depth'.*prompt_depth"):
+        build("maple", tiny_backbone, CLASSES, template=PETS, depth=3)
+    with pytest.raises(UserError, match="prompt_depth must be between 1 and 2"):
+        build("maple", tiny_backbone, CLASSES, template=PETS, prompt_depth=9)
+    with pytest.raises(UserError, match="unknown method 'kgcoop'"):
+        build("kgcoop", tiny_backbone, CLASSES)
+
+
+@pytest.mark.parametrize("name", list_methods())
+def test_every_method_forward_backward_and_state_dict_round_trip(name, tiny_backbone, tmp_path, batch):
+    torch.manual_seed(9)
+    extra = {"prompt_depth": 2} if name in ("maple", "comma") else {}
+    m = build(name, tiny_backbone, CLASSES, template=PETS, kd_template=PETS, **extra)
+    clip_before = {k: v.clone() for k, v in tiny_backbone.model.state_dict().items()}
+    images, labels = batch
+    if m.trains:
+        out = _one_step(m, images, labels)
+        assert all(p.requires_grad for p in m.trainable_parameters())
+    else:
+        out = m(images)
+        assert m.num_trainable() == 0
+    assert out.logits.shape == (4, len(CLASSES))
+    assert torch.isfinite(out.logits).all()
+    assert all(torch.equal(v, tiny_backbone.model.state_dict()[k]) for k, v in clip_before.items())
+    assert not any(k.startswith(("visual.", "transformer.", "token_embedding")) for k in m.state_dict())
+    path = tmp_path / f"{name}.safetensors"
+    save_prompt_weights(m, path)
+    torch.manual_seed(10)
+    fresh = build(name, tiny_backbone, CLASSES, template=PETS, kd_template=PETS, **extra)
+    load_prompt_weights(fresh, path)
+    m.eval()
+    fresh.eval()
+    with torch.no_grad():
+        assert torch.equal(m(images).logits, fresh(images).logits)
+    # evaluation on another class list (novel classes) keeps the learned prompts
+    if name != "zeroshot":
+        fresh.set_classes(["siamese", "sphynx"], PETS, PETS)
+        with torch.no_grad():
+            assert fresh(images).logits.shape == (4, 2)
