@@ -11,6 +11,7 @@ skipped by SGD entirely, exactly as in the official code.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +86,10 @@ def fit(
             load_prompt_weights(method, ckpt["prompt_path"])
             restore_optimizer(optimizer, ckpt["momentum"])
             start = int(ckpt["meta"]["epoch"]) + 1
-            for _ in range(start):
-                scheduler.step()
+            with warnings.catch_warnings():  # fast-forwarding the schedule before any optimizer.step() is intended
+                warnings.simplefilter("ignore", UserWarning)
+                for _ in range(start):
+                    scheduler.step()
             saved = ckpt["meta"].get("history", {})
             for key in ("loss_per_epoch", "ce_per_epoch", "lr_per_epoch"):
                 setattr(history, key, list(saved.get(key, [])))
