@@ -32,6 +32,7 @@ class CoCoOpConfig:
 
 class CoCoOp(PromptMethod):
     name = "cocoop"
+    image_prompted = False  # the Meta-Net conditions the *text* prompts; the image tower runs plain
 
     def __init__(self, backbone, classnames, *, template, kd_template=None, config: CoCoOpConfig | None = None):
         super().__init__(backbone, classnames, template=template, kd_template=kd_template)
@@ -81,8 +82,13 @@ class CoCoOp(PromptMethod):
                 dim=2,
             ).flatten(0, 1)  # [b * n_cls, 77, Dt]
             eot = self.prompts.eot.repeat(b)  # [b * n_cls]
-            feats.append(encode_text(self.clip, embeds, eot).features.view(b, n_cls, -1))
+            out = encode_text(self.clip, embeds, eot, length=self.prompts.max_len)
+            feats.append(out.features.view(b, n_cls, -1))
         return torch.cat(feats, dim=0)  # [B, n_cls, E]
+
+    def logits_from_image_features(self, image_features: torch.Tensor) -> torch.Tensor:
+        image_features = F.normalize(image_features, dim=-1)
+        return cosine_logits(self.clip, image_features, self.instance_text_features(image_features))  # [B, n_cls]
 
     def forward(self, images: torch.Tensor) -> MethodOutput:
         with torch.no_grad():

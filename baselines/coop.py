@@ -30,6 +30,7 @@ class CoOpConfig:
 
 class CoOp(PromptMethod):
     name = "coop"
+    image_prompted = False
 
     def __init__(self, backbone, classnames, *, template, kd_template=None, config: CoOpConfig | None = None):
         super().__init__(backbone, classnames, template=template, kd_template=kd_template)
@@ -54,7 +55,10 @@ class CoOp(PromptMethod):
 
     def text_features(self) -> torch.Tensor:
         embeds = self.prompts.assemble(self.ctx, self.config.class_token_position)  # [n_cls, 77, D]
-        return encode_text(self.clip, embeds, self.prompts.eot).features  # [n_cls, E]
+        return encode_text(self.clip, embeds, self.prompts.eot, length=self.prompts.max_len).features  # [n_cls, E]
+
+    def logits_from_image_features(self, image_features: torch.Tensor) -> torch.Tensor:
+        return cosine_logits(self.clip, image_features, self.text_features())  # [B, n_cls]
 
     def forward(self, images: torch.Tensor) -> MethodOutput:
         with torch.no_grad():

@@ -9,6 +9,10 @@ import torch
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download
+if "COMMA_BENCH_CACHE" not in os.environ:  # never touch the user's cache; one fresh cache per test session
+    import tempfile
+
+    os.environ["COMMA_BENCH_CACHE"] = tempfile.mkdtemp(prefix="comma-bench-test-cache-")
 
 
 @pytest.fixture(scope="session")

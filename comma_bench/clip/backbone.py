@@ -80,6 +80,27 @@ class Backbone:
         """[N, 77] token ids (SOS + BPE + EOT, zero padded) on the backbone's device."""
         return self.tokenizer(texts).to(self.device)
 
+    def cache_id(self) -> dict[str, object] | None:
+        """What identifies these weights for the feature cache; None for random init (nothing to identify)."""
+        tag = self.pretrained
+        if tag.lower() in NO_WEIGHTS:
+            return None
+        path = Path(tag).expanduser()
+        spec = get_model_spec(self.name)
+        if spec is not None and tag in spec.pretrained:
+            path = Path(spec.pretrained[tag])
+        ident: dict[str, object] = {
+            "model": self.name,
+            "pretrained": tag,
+            "quick_gelu": self.quick_gelu,
+            "dtype": str(self.dtype),
+            "size": self.image_size,
+        }
+        if path.is_file():
+            st = path.stat()
+            ident.update(file=str(path.resolve()), bytes=st.st_size, mtime_ns=st.st_mtime_ns)
+        return ident
+
     def describe(self) -> dict[str, object]:
         return {
             "model": self.name,

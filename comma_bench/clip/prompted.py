@@ -66,6 +66,7 @@ def encode_text(
     deep_start: int = 1,
     hidden_layers: Sequence[int] = (),
     full_length: bool = False,
+    length: int | None = None,
 ) -> TextOutput:
     """Run the text tower on prompt embeddings.
 
@@ -78,9 +79,13 @@ def encode_text(
         deep_start: first replaced position (1: right after SOS, as MaPLe/COMMA).
         hidden_layers: block indices whose outputs (the residual stream before `ln_final`) are returned.
         full_length: run all positions instead of truncating to max(eot)+1.
+        length: max(eot)+1 when the caller knows it (avoids a device-to-host sync per call on GPUs).
     """
     deep = deep or {}
-    length = embeds.shape[1] if full_length else int(eot.max().item()) + 1
+    if full_length:
+        length = embeds.shape[1]
+    elif length is None:
+        length = int(eot.max().item()) + 1
     x = embeds[:, :length] + model.positional_embedding[:length].to(embeds.dtype)  # [N, L, D]
     mask = model.attn_mask
     if mask is not None:

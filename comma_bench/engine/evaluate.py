@@ -66,6 +66,35 @@ def predict(
     return torch.cat(preds), torch.cat(targets)
 
 
+@torch.no_grad()
+def image_features(model: torch.nn.Module, loader, *, device: torch.device, precision: str = "fp32") -> torch.Tensor:
+    """[N, E] frozen, unprompted image features of a whole split, batch by batch (the cacheable part)."""
+    from comma_bench.clip.prompted import encode_image
+
+    feats = []
+    for images, _ in loader:
+        with autocast_for(device, precision):
+            feats.append(encode_image(model, images.to(device, non_blocking=True)).float().cpu())
+    return torch.cat(feats)
+
+
+@torch.no_grad()
+def predict_from_features(
+    method, feats: torch.Tensor, *, batch_size: int, device: torch.device, precision: str = "fp32"
+) -> torch.Tensor:
+    was_training = method.training
+    method.eval()
+    try:
+        preds = []
+        for start in range(0, feats.shape[0], batch_size):
+            with autocast_for(device, precision):
+                logits = method.logits_from_image_features(feats[start : start + batch_size].to(device))
+            preds.append(logits.argmax(dim=-1).cpu())
+    finally:
+        method.train(was_training)
+    return torch.cat(preds)
+
+
 def evaluate(
     method: torch.nn.Module,
     items: Sequence[Datum],
@@ -79,14 +108,46 @@ def evaluate(
     device: str | torch.device = "cpu",
     precision: str = "fp32",
     progress: bool = False,
+    source_id: str | None = None,
+    backbone_id: dict | None = None,
 ) -> dict[str, float]:
-    """Top-1 accuracy of `method` (whose class list must match the items' labels) on a list of items."""
-    from comma_bench.data.transforms import ImageDataset, build_transform
+    """Top-1 accuracy of `method` (whose class list must match the items' labels) on a list of items.
+
+    Args:
+        source_id: identifies where the items' pixels come from (dataset key and folder); enables the decoded-image
+            cache (`comma_bench.engine.cache`). None: decode every image.
+        backbone_id: identifies the frozen weights; with a method whose image tower is unprompted it enables the
+            image-feature cache. None: run the image tower.
+    """
+    from comma_bench.data.transforms import ImageDataset
+    from comma_bench.engine import cache
 
     device = torch.device(device)
-    dataset = ImageDataset(items, load_image, build_transform(False, image_size, mean, std))
+    dataset = None
+    if source_id is not None:
+        dataset = cache.decoded_test_images(items, load_image, image_size, mean, std, source_id=source_id)
+    if dataset is None:
+        from comma_bench.data.transforms import build_transform
+
+        dataset = ImageDataset(items, load_image, build_transform(False, image_size, mean, std))
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers, pin_memory=device.type == "cuda"
     )
-    pred, target = predict(method, loader, device=device, precision=precision, progress=progress)
+    target = torch.tensor([d.label for d in items], dtype=torch.long)
+    if not getattr(method, "image_prompted", True) and backbone_id is not None and source_id is not None:
+        key = {
+            "backbone": backbone_id,
+            "source": source_id,
+            "items": cache.items_digest(items),
+            "size": image_size,
+            "batch": batch_size,
+            "precision": precision,
+            "device": device.type,
+        }
+        feats = cache.cached_image_features(
+            key, lambda: image_features(method.clip, loader, device=device, precision=precision)
+        )
+        pred = predict_from_features(method, feats, batch_size=batch_size, device=device, precision=precision)
+    else:
+        pred, target = predict(method, loader, device=device, precision=precision, progress=progress)
     return classification_metrics(pred, target, len(method.classnames))

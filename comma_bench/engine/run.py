@@ -8,6 +8,7 @@ the training split with the last-epoch model, and evaluate once per protocol tar
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import resource
 import time
@@ -67,6 +68,18 @@ def _num_workers(device: torch.device, builtin: bool) -> int:
     return min(8, os.cpu_count() or 1)
 
 
+def data_source_id(split_data) -> str:
+    """Where a split's pixels come from: the dataset folder, or the code that renders a built-in dataset."""
+    if split_data.info.builtin:
+        import comma_bench.world as world
+
+        h = hashlib.sha256()
+        for f in sorted(Path(world.__file__).parent.glob("*.py")):
+            h.update(f.read_bytes())
+        return f"{split_data.key}:builtin:{h.hexdigest()[:16]}"
+    return f"{split_data.key}:{Path(split_data.dataset_dir).resolve()}"
+
+
 def _peak_memory_mb(device: torch.device) -> dict[str, float]:
     out = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
     if device.type == "cuda":
@@ -80,6 +93,7 @@ def execute_run(
     checkpoint_dir: Path | None = None,
     progress: bool = True,
     on_epoch: Callable[[int, dict], None] | None = None,
+    use_cache: bool = True,
 ) -> dict[str, Any]:
     """Train (if the method trains) and evaluate per the protocol; return the run record (not yet written)."""
     t_start = time.perf_counter()
@@ -159,9 +173,19 @@ def execute_run(
     )
     evals: list[dict[str, Any]] = []
 
+    backbone_id = bb.cache_id() if use_cache else None
+
     def run_eval(split_data, subset: str) -> float:
         method.set_classes(split_data.classnames, split_data.template, split_data.kd_template)
-        m = evaluate(method, split_data.test, load_image=split_data.load_image, **eval_kw)
+        source = data_source_id(split_data) if use_cache else None
+        m = evaluate(
+            method,
+            split_data.test,
+            load_image=split_data.load_image,
+            source_id=source,
+            backbone_id=backbone_id,
+            **eval_kw,
+        )
         evals.append(
             {
                 "dataset": split_data.key,

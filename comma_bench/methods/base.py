@@ -32,6 +32,7 @@ class PromptMethod(nn.Module):
 
     name: ClassVar[str] = ""
     trains: ClassVar[bool] = True  # zero-shot CLIP has nothing to train
+    image_prompted: ClassVar[bool] = True  # False: the image tower runs unprompted, so its features can be cached
 
     def __init__(self, backbone: Backbone, classnames: list[str], *, template: str, kd_template: str | None) -> None:
         super().__init__()
@@ -57,6 +58,10 @@ class PromptMethod(nn.Module):
 
     def num_trainable(self) -> int:
         return sum(p.numel() for p in self.trainable_parameters())
+
+    def logits_from_image_features(self, image_features: torch.Tensor) -> torch.Tensor:
+        """[B, E] unnormalised frozen image features -> [B, n_cls] logits (only for `image_prompted = False`)."""
+        raise NotImplementedError(f"{self.name} prompts the image tower; its image features cannot be precomputed")
 
     def forward(self, images: torch.Tensor) -> MethodOutput:  # pragma: no cover - abstract
         raise NotImplementedError

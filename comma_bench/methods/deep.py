@@ -68,7 +68,13 @@ class DeepPromptLearner(PromptMethod):
         embeds = self.prompts.assemble(self.ctx)  # [n_cls, 77, Dt]
         deep = {i + 1: p for i, p in enumerate(deep_text)}
         return encode_text(
-            self.clip, embeds, self.prompts.eot, deep=deep, hidden_layers=hidden_layers, full_length=full_length
+            self.clip,
+            embeds,
+            self.prompts.eot,
+            deep=deep,
+            hidden_layers=hidden_layers,
+            full_length=full_length,
+            length=self.prompts.max_len,
         )
 
     def encode_prompted_image(

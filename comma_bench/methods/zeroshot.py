@@ -21,6 +21,7 @@ class ZeroShotConfig:
 class ZeroShotCLIP(PromptMethod):
     name = "zeroshot"
     trains = False
+    image_prompted = False
 
     def __init__(self, backbone, classnames, *, template, kd_template=None, config: ZeroShotConfig | None = None):
         super().__init__(backbone, classnames, template=template, kd_template=kd_template)
@@ -34,11 +35,15 @@ class ZeroShotCLIP(PromptMethod):
         feats = self.clip.encode_text(self.backbone.tokenize(texts))  # [n_cls, E]
         self.register_buffer("text_features", F.normalize(feats.float(), dim=-1), persistent=False)
 
+    def logits_from_image_features(self, image_features: torch.Tensor) -> torch.Tensor:
+        return cosine_logits(self.clip, image_features, self.text_features.to(image_features.dtype))  # [B, n_cls]
+
     def forward(self, images: torch.Tensor) -> MethodOutput:
         with torch.no_grad():
             image_features = encode_image(self.clip, images)  # [B, E]
-        logits = cosine_logits(self.clip, image_features, self.text_features.to(image_features.dtype))
-        return MethodOutput(logits=logits, extras={"image_features": image_features})
+        return MethodOutput(
+            logits=self.logits_from_image_features(image_features), extras={"image_features": image_features}
+        )
 
 
 SPEC = register_method(
