@@ -4,24 +4,16 @@
 - `generate_report(paths, out_dir, formats=("md", "pdf", "tex", "csv")) -> ReportResult`.
 
 The pipeline is `collect` -> `tables.build_tables` (numbers) -> `plots` (figures drawn from the tables) ->
-`render` (Markdown, PDF via `pdf`, LaTeX via `latex`, CSV). Both names are imported lazily, so `import
-comma_bench.report` (done by the CLI to build its parser) stays free of pandas and matplotlib.
+`render` (Markdown, PDF via `pdf`, LaTeX via `latex`, CSV).
+
+Both functions are imported here eagerly: `comma_bench.report.collect` is also the name of a submodule, and a lazy
+attribute would be replaced by that module as soon as anything imported it. This costs a pandas import when the
+CLI builds its parser; matplotlib and seaborn are still imported only when a report is drawn.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from comma_bench.report.collect import collect
+from comma_bench.report.render import ReportResult, generate_report
 
 __all__ = ["ReportResult", "collect", "generate_report"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "collect":
-        from comma_bench.report.collect import collect
-
-        return collect
-    if name in ("generate_report", "ReportResult"):
-        from comma_bench.report import render
-
-        return getattr(render, name)
-    raise AttributeError(f"module 'comma_bench.report' has no attribute {name!r}")

@@ -6,7 +6,8 @@ checks each one enough that a table can never be built from a silently broken re
 row per (run, evaluation). Failed runs keep one row with NaN accuracy so they show up as failed, never as absent.
 
 Rules a user can rely on:
-- A JSON file without a top-level `schema` key (checkpoint metadata, Ray Tune state, ...) is skipped silently.
+- A JSON file without a top-level `schema` key (checkpoint metadata, Ray Tune state, ...) is skipped silently,
+  and so is a file that does not parse as JSON unless its text names the run-record schema.
 - A file that has a `schema` key but is not a valid comma-bench run record is an error naming the file.
 - The same `run_id` found twice (two copies of a sweep, a rerun) keeps the record with the newest `created` and
   says so in `frame.attrs["notes"]`.
@@ -91,10 +92,21 @@ def _json_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
 
 
 def _has_schema_key(path: Path) -> bool:
+    """Whether a `*.json` file claims to be a run record.
+
+    Files that do not parse are skipped unless their text names the run-record schema: Ray Tune writes JSON-lines
+    `result.json` files beside a sweep's records, while a record cut short still starts with its schema line.
+    """
     try:
-        obj = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not a readable JSON file ({exc.__class__.__name__})") from None
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not a readable file ({exc.__class__.__name__})") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if SCHEMA in text:
+            raise UserError(f"{path}: malformed run record: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        return False
     return isinstance(obj, dict) and "schema" in obj
 
 

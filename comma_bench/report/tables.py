@@ -350,6 +350,8 @@ def build_scopes(frame: pd.DataFrame) -> list[Scope]:
         rows_p = frame[frame["protocol"] == protocol]
         runs_p = rows_p.drop_duplicates("run_id").drop(columns=list(_EVAL_COLUMNS))
         axes_p = ablation_axes(runs_p)
+        if protocol == "few_shot":  # the shot count is the few-shot table's column axis, not an ablation
+            axes_p = [a for a in axes_p if a != f"{AXIS_PREFIX}shots"]
         setting_cols = ["backbone_model", "backbone_pretrained"]
         if protocol != "few_shot" and f"{AXIS_PREFIX}shots" not in axes_p:
             setting_cols.append("shots")

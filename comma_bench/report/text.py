@@ -14,7 +14,9 @@ def cell_text(cell: Cell, kind: str = "result") -> str:
     if cell.mean is None:
         return NO_DATA + cell.marks
     if kind == "delta":
-        return f"{cell.mean:+.{DECIMALS}f}"
+        return (
+            f"{round(cell.mean, DECIMALS) + 0.0:+.{DECIMALS}f}"  # + 0.0: a delta that rounds to 0 is +0.00, not -0.00
+        )
     text = f"{cell.mean:.{DECIMALS}f}"
     if kind == "result" and cell.std is not None and cell.n > 1:
         text += f" ± {cell.std:.{DECIMALS}f}"
