@@ -24,7 +24,16 @@ import pandas as pd
 
 from comma_bench.errors import UserError
 from comma_bench.report.collect import collect
-from comma_bench.report.tables import CONVENTIONS, PROTOCOL_TITLES, Gaps, Table, build_tables, find_gaps
+from comma_bench.report.tables import (
+    CONVENTIONS,
+    PROTOCOL_TITLES,
+    Gaps,
+    Table,
+    build_tables,
+    dataset_sort_key,
+    find_gaps,
+    method_sort_key,
+)
 from comma_bench.report.text import TextTable, markdown_table, plain_table
 
 FORMATS = ("md", "pdf", "tex", "csv")
@@ -83,8 +92,6 @@ def summary_lines(frame: pd.DataFrame, generated: dt.datetime) -> list[str]:
     """Title-page facts: what the report covers and with which software."""
     runs = frame.drop_duplicates("run_id")
     n_failed = int((runs["status"] == "failed").sum())
-    from comma_bench.report.tables import dataset_sort_key, method_sort_key
-
     lines = [
         f"Generated: {generated.strftime('%Y-%m-%d %H:%M:%S')} UTC",
         f"Sweeps: {', '.join(_sweeps(frame)) or '(none recorded)'}",
@@ -164,10 +171,25 @@ def render_markdown(
     return "\n".join(out)
 
 
+# The PDF lists fit an A4 landscape page: the failed-run list leaves out the setting and record path (the run id
+# names the record) and shortens long reasons; report.md has every column in full.
+_PDF_GAP_COLUMNS = {
+    "failed": ("protocol", "method", "dataset", "shots", "seed", "run_id", "reason"),
+    "missing": _GAP_HEADERS["missing"],
+}
+_PDF_MAX_CHARS = 60
+
+
 def _gap_text(df: pd.DataFrame, kind: str) -> TextTable:
-    header = _GAP_HEADERS[kind]
-    rows = tuple(tuple(str(x) for x in row) for row in _gap_rows(df, kind))
-    return TextTable(header, rows, frozenset(), 0, frozenset(), tuple("result" for _ in rows))
+    header = _PDF_GAP_COLUMNS[kind]
+
+    def short(x: object) -> str:
+        text = " ".join(str(x).split())
+        return text if len(text) <= _PDF_MAX_CHARS else text[: _PDF_MAX_CHARS - 1] + "…"
+
+    rows = tuple(tuple(short(rec[c]) for c in header) for _, rec in df.iterrows())
+    # Every column is text to read left to right, so all are "label" columns (left-aligned).
+    return TextTable(header, rows, frozenset(), len(header), frozenset(), tuple("result" for _ in rows))
 
 
 # -------------------------------------------------------------------------------------------------------- public
@@ -230,7 +252,11 @@ def generate_report(
 
         sources = [PdfTable(t.title, text_table(t), t.notes) for t in tables]
         if len(gaps.failed):
-            sources.append(PdfTable("Failed runs", _gap_text(gaps.failed, "failed")))
+            sources.append(
+                PdfTable(
+                    "Failed runs", _gap_text(gaps.failed, "failed"), ("Full reasons and record paths: report.md.",)
+                )
+            )
         if len(gaps.missing):
             sources.append(PdfTable("Missing runs", _gap_text(gaps.missing, "missing")))
         path = out / "report.pdf"

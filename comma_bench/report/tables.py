@@ -35,6 +35,7 @@ import pandas as pd
 from comma_bench.records import harmonic_mean
 from comma_bench.report.collect import AXIS_PREFIX
 from comma_bench.report.published import (
+    PUBLISHED_SHOTS,
     PUBLISHED_TRANSFER_SOURCE,
     matches_published,
     published_base2novel,
@@ -248,11 +249,17 @@ class Scope:
         return text
 
     @property
-    def published(self) -> bool:
-        """Whether published numbers of this protocol may be shown beside these runs."""
-        return "shots" in self.setting and matches_published(
-            self.protocol, self.setting["backbone_model"], self.setting["backbone_pretrained"], self.setting["shots"]
+    def published_backbone(self) -> bool:
+        """Whether this scope's protocol and backbone are those of the published numbers (shots checked per variant)."""
+        return matches_published(
+            self.protocol, self.setting["backbone_model"], self.setting["backbone_pretrained"], PUBLISHED_SHOTS
         )
+
+    def matches_published(self, variant: str) -> bool:
+        """Whether published numbers may be shown beside this variant: right protocol and backbone, and every run
+        of it has the published shot count (a shots ablation compares only its 16-shot variant)."""
+        shots = set(self.runs.loc[self.runs["variant"] == variant, "shots"])
+        return self.published_backbone and shots == {PUBLISHED_SHOTS}
 
     def expected(self, variant: str) -> int:
         return 1 if self.eval_only[variant] else len(self.expected_seeds)
@@ -521,7 +528,7 @@ def _common_notes(scope: Scope, table_rows: Sequence[Row]) -> tuple[str, ...]:
 def base2novel_table(scope: Scope) -> Table:
     """Per dataset × variant: Base and Novel (mean ± std over seeds), HM from those means, seeds; then Average."""
     rows: list[Row] = []
-    pub = published_base2novel() if scope.published else None
+    pub = published_base2novel() if scope.published_backbone else None
     cells: dict[tuple[str, str], tuple[Cell, ...]] = {}
     for ds in scope.datasets:
         for method_variants in _by_method(scope):
@@ -533,10 +540,11 @@ def base2novel_table(scope: Scope) -> Table:
                 cells[(variant, ds)] = c
                 rows.append(Row(ds, (ds, variant), c, "result", _seeds_text(c[:2])))
             method = scope.variant_method[method_variants[0]]
-            if pub is not None:
+            matching = [v for v in method_variants if scope.matches_published(v)]
+            if pub is not None and matching:
                 hit = pub[(pub["method"] == method) & (pub["dataset"] == ds)]
                 if len(hit):
-                    rows.extend(_published_rows(ds, method, hit.iloc[0], [cells[(v, ds)] for v in method_variants]))
+                    rows.extend(_published_rows(ds, method, hit.iloc[0], [cells[(v, ds)] for v in matching]))
     if len(scope.datasets) > 1:
         rows.extend(_b2n_average_rows(scope, cells, pub))
     title = _caption(scope, "")
@@ -560,7 +568,7 @@ def _by_method(scope: Scope) -> list[list[str]]:
 
 
 def _published_rows(group: str, method: str, pub: pd.Series, reproduced: list[tuple[Cell, ...]]) -> list[Row]:
-    """The published row, and Δ = reproduced − published when exactly one variant of the method has data."""
+    """The published row, and Δ = reproduced − published when exactly one matching variant has data."""
     published = (Cell(float(pub["base"])), Cell(float(pub["novel"])), Cell(float(pub["hm"])))
     rows = [Row(group, (group, f"{method} (published)"), published, "published")]
     with_data = [c for c in reproduced if any(x.mean is not None for x in c)]
@@ -576,7 +584,7 @@ def _b2n_average_rows(
     rows = []
     eleven = set(published_base2novel_datasets())
     for method_variants in _by_method(scope):
-        avg_cells = []
+        avg_cells = {}
         for variant in method_variants:
             parts = [cells.get((variant, ds), (Cell(None),) * 3) for ds in scope.datasets]
             base = average_cell([p[0] for p in parts], complete=True)
@@ -584,15 +592,20 @@ def _b2n_average_rows(
             hm = Cell(None, None, 0, _merge_marks(base.marks, novel.marks))
             if base.mean is not None and novel.mean is not None:
                 hm = dataclasses.replace(hm, mean=harmonic_mean(base.mean, novel.mean), n=min(base.n, novel.n))
-            avg_cells.append((base, novel, hm))
+            avg_cells[variant] = (base, novel, hm)
             rows.append(Row("Average", ("Average", variant), (base, novel, hm), "average"))
         method = scope.variant_method[method_variants[0]]
         if pub is None:
             continue
         hit = pub[(pub["method"] == method) & (pub["dataset"] == "average")]
         # A published average covers the 11 datasets; it is comparable only with an average over exactly those.
-        if len(hit) and set(scope.datasets) == eleven:
-            complete = [c for c in avg_cells if c[0].mean is not None and FEWER not in c[0].marks + c[1].marks]
+        matching = [v for v in method_variants if scope.matches_published(v)]
+        if len(hit) and matching and set(scope.datasets) == eleven:
+            complete = [
+                c
+                for v, c in avg_cells.items()
+                if v in matching and c[0].mean is not None and FEWER not in c[0].marks + c[1].marks
+            ]
             rows.extend(_published_rows("Average", method, hit.iloc[0], complete))
     return rows
 
@@ -674,7 +687,7 @@ def transfer_table(scope: Scope) -> Table:
     """Source accuracy, each target's accuracy and the target mean, per source dataset × variant."""
     targets = _targets(scope)
     rows: list[Row] = []
-    pub = published_transfer(scope.protocol) if scope.published else None
+    pub = published_transfer(scope.protocol) if scope.published_backbone else None
     for ds in scope.datasets:
         for method_variants in _by_method(scope):
             repro = []
@@ -683,10 +696,11 @@ def transfer_table(scope: Scope) -> Table:
                 continue
             for variant in method_variants:
                 c = _transfer_cells(scope, variant, ds, targets)
-                repro.append(c)
+                if scope.matches_published(variant):
+                    repro.append(c)
                 rows.append(Row(ds, (ds, variant), c, "result", _seeds_text(c[:1])))
             method = scope.variant_method[method_variants[0]]
-            if pub is not None and ds == PUBLISHED_TRANSFER_SOURCE:
+            if pub is not None and repro and ds == PUBLISHED_TRANSFER_SOURCE:
                 rows.extend(_published_transfer_rows(scope.protocol, ds, method, pub, targets, repro))
     return Table(
         key=scope.key,

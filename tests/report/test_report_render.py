@@ -13,7 +13,7 @@ from conftest import FIXED_TIME, b2n_records, other_records, vit_records, write_
 
 from comma_bench.cli import main
 from comma_bench.report import generate_report
-from comma_bench.report.pdf import ROWS_PER_PAGE, page_count
+from comma_bench.report.pdf import ROWS_PER_PAGE, PdfTable, page_count, write_pdf
 from comma_bench.report.plots import make_plots, plot_few_shot
 from comma_bench.report.tables import Cell, Row, Table
 from comma_bench.report.text import TextTable
@@ -72,10 +72,26 @@ def test_long_and_wide_tables_split_across_pages() -> None:
     long = TextTable(("Dataset", "Method", "HM"), rows, frozenset(), 2, frozenset(), ("result",) * len(rows))
     assert page_count(long) == 3
     header = ("Source", "Method", *(f"target_dataset_{i}" for i in range(20)))
-    wide = TextTable(
-        header, (("s", "m", *("99.99 ± 9.99" for _ in range(20))),), frozenset(), 2, frozenset(), ("result",)
+    row = ("s", "m", *("99.99 ± 9.99" for _ in range(20)))
+    wide = TextTable(header, (row,), frozenset(), 2, frozenset(), ("result",))
+    # 20 value columns of ~1.3 in beside 1.1 in of labels on a 10.8 in wide page: 7 per page -> 3 column blocks
+    assert page_count(wide) == 3
+
+
+def test_long_table_continues_on_next_pages_in_the_pdf(tmp_path: Path) -> None:
+    rows = tuple((f"dataset_{i}", "coop", f"{i}.00") for i in range(ROWS_PER_PAGE + 5))
+    long = TextTable(("Dataset", "Method", "HM"), rows, frozenset(), 2, frozenset(), ("result",) * len(rows))
+    n = write_pdf(
+        tmp_path / "r.pdf",
+        title="t",
+        title_lines=["x"],
+        conventions="c",
+        tables=[PdfTable("Long", long)],
+        plots=[],
+        created=FIXED_TIME,
     )
-    assert page_count(wide) >= 2
+    data = (tmp_path / "r.pdf").read_bytes()
+    assert n == 3 == len(re.findall(rb"/Type\s*/Page\b", data))  # title + 2 pages of the table
 
 
 def test_markdown(full) -> None:

@@ -247,3 +247,24 @@ def test_per_seed_table_shows_every_seed_and_failures(b2n_dir: Path) -> None:
     seed1 = _row(t, "world/scenes", "coop", "1").cells
     assert [c.mean for c in seed1] == [90.0, 40.0, pytest.approx(7200 / 130, **EXACT)]
     assert t.best() == set()
+
+
+def test_shots_ablation_compares_only_its_16_shot_variant_with_published(tmp_path: Path) -> None:
+    recs = [
+        make_record(
+            "maple", "oxford_pets", shots=k, model="ViT-B-16", pretrained="openai", base=b, novel=n, axes={"shots": k}
+        )
+        for k, b, n in ((8, 90.0, 92.0), (16, 95.0, 97.0))
+    ]
+    tables = build_tables(collect([write_records(tmp_path, recs)]))
+    t = tables[0]
+    assert t.key == "base2novel" and [r.labels[1] for r in t.rows] == [
+        "maple (shots=8)",
+        "maple (shots=16)",
+        "maple (published)",
+        "maple Δ to published",
+    ]
+    delta = _row(t, "oxford_pets", "maple Δ to published").cells
+    assert delta[0].mean == pytest.approx(95.0 - 95.43, **EXACT)  # against the 16-shot variant only
+    ablation = _table(tables, "base2novel-ablation-shots")
+    assert [r.labels for r in ablation.rows] == [("maple", "8"), ("maple", "16")]
