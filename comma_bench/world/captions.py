@@ -63,6 +63,8 @@ def _style_prefix(rng: np.random.Generator, scene: Scene) -> str:
         return _choice(rng, ["a blurry photo of", "a blurred picture of", "an out of focus photo of"])
     if scene.contrast < 0.8 and rng.random() < 0.6:
         return _choice(rng, ["a faded photo of", "a washed out photo of", "a dim photo of"])
+    if scene.extras.get("closeup") and rng.random() < 0.6:
+        return _choice(rng, ["a close-up photo of", "a close-up of", "a cropped photo of", "a zoomed in photo of"])
     return _choice(
         rng,
         ["a photo of", "a picture of", "an image of", "a photo showing", "an image showing", "a rendering of", ""],

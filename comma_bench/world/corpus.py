@@ -8,6 +8,8 @@ classification can transfer to the downstream datasets, whose images come from d
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from comma_bench.world.captions import scene_caption
@@ -47,7 +49,12 @@ def sample_scene(rng: np.random.Generator) -> Scene:
         return texture_scene(rng, pick(rng, PATTERN_NAMES), **extra)
     style = _style(rng)
     n = int(rng.choice([1, 2, 3], p=[0.7, 0.2, 0.1]))
-    if n == 1:
+    if n == 1 and rng.random() < 0.1:
+        # A close-up, partly out of frame: the view a random-resized crop of a downstream training image gives.
+        obj = make_object(rng, size="large", centre=(float(rng.uniform(0.35, 0.65)), float(rng.uniform(0.35, 0.65))))
+        objs = [dataclasses.replace(obj, radius=float(rng.uniform(0.45, 0.75)), size="large")]
+        style.setdefault("extras", {})["closeup"] = "yes"
+    elif n == 1:
         objs = [make_object(rng)]
     else:
         size = pick(rng, ("small", "medium"))

@@ -8,6 +8,7 @@ the output resolution and box-filters down, which gives anti-aliased edges at 32
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -52,9 +53,13 @@ class Scene:
     extras: dict[str, str] = field(default_factory=dict, compare=False)  # free facts for captions (e.g. "count")
 
 
+@lru_cache(maxsize=4)
 def _grid(size: int, ss: int) -> tuple[np.ndarray, np.ndarray]:
     coords = (np.arange(size * ss, dtype=np.float32) + 0.5) / ss  # output-pixel units
-    return np.meshgrid(coords, coords)  # x [S, S], y [S, S]
+    x, y = np.meshgrid(coords, coords)  # x [S, S], y [S, S]
+    x.flags.writeable = False  # shared by every render call
+    y.flags.writeable = False
+    return x, y
 
 
 def _shift(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
@@ -118,7 +123,7 @@ def render(scene: Scene, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np
             fill = fill * (1 - w) + np.asarray(obj.pattern_rgb, dtype=np.float32) * w
         canvas[mask] = fill[mask]
 
-    img = canvas.reshape(size, ss, size, ss, 3).mean(axis=(1, 3))  # [size, size, 3]
+    img = sum(canvas[i::ss, j::ss] for i in range(ss) for j in range(ss)) * (1.0 / ss**2)  # box filter [size, size, 3]
     if scene.blur > 0:
         img = _box_blur(img, scene.blur)
     if scene.contrast != 1.0:

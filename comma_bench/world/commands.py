@@ -1,0 +1,132 @@
+"""`comma-bench world pretrain|eval|export|show`: the built-in world from the command line.
+
+- `pretrain` reruns the recipe that produced the shipped `world-tiny` weights (or a variant of it).
+- `eval` measures zero-shot accuracy of a world-tiny weights file (default: the shipped one) on every built-in set.
+- `export` writes a built-in dataset as PNG files with a split_zhou JSON, the layout of a real CoOp dataset.
+- `show` saves a grid of sample images, to look at what a dataset contains.
+
+Nothing heavy is imported at module level: the CLI imports this module just to build its parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "world", help="the built-in procedural world: pretrain, evaluate, export or look at it",
+        description=__doc__.split("\n\n")[0],
+    )  # fmt: skip
+    sub = parser.add_subparsers(dest="world_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("pretrain", help="pretrain world-tiny contrastively on the procedural corpus")
+    p.add_argument("--out", required=True, metavar="FILE", help="weights file to write (.safetensors; a .json beside)")
+    p.add_argument("--steps", type=int, default=None, metavar="N", help="optimiser steps (default: the recipe's)")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="seed of init and corpus (default: 0)")
+    p.add_argument("--batch-size", type=int, default=None, metavar="B", help="pairs per step (default: 128)")
+    p.add_argument("--threads", type=int, default=None, metavar="T", help="torch threads (default: 2)")
+    p.add_argument(
+        "--eval-per-class", type=int, default=None, metavar="K",
+        help="measure zero-shot on the first K test images per class only (default: all)",
+    )  # fmt: skip
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_pretrain)
+
+    p = sub.add_parser("eval", help="zero-shot accuracy of world-tiny weights on every built-in dataset")
+    p.add_argument("--weights", default=None, metavar="FILE", help="weights file (default: the shipped weights)")
+    p.add_argument("--per-class", type=int, default=None, metavar="K", help="first K test images per class only")
+    p.set_defaults(func=_eval)
+
+    p = sub.add_parser("export", help="write a built-in dataset as PNG files + split_zhou JSON (CoOp layout)")
+    p.add_argument("--dataset", required=True, metavar="KEY", help="built-in dataset key, e.g. world/shapes")
+    p.add_argument("--to", required=True, metavar="DIR", help="dataset directory to write")
+    p.add_argument("--max-per-class", type=int, default=None, metavar="K", help="first K images per class and split")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("show", help="save a grid of sample images of a built-in dataset as PNG")
+    p.add_argument("--dataset", required=True, metavar="KEY", help="built-in dataset key, e.g. world/patterns")
+    p.add_argument("--out", required=True, metavar="PNG", help="image file to write")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"), help="split to sample (default test)")
+    p.add_argument("--per-class", type=int, default=4, metavar="K", help="images per class, one row per class")
+    p.add_argument("--scale", type=int, default=3, metavar="S", help="pixel magnification (default 3)")
+    p.set_defaults(func=_show)
+
+
+def _positive(name: str, value: int | None) -> None:
+    from comma_bench.errors import UserError
+
+    if value is not None and value < 1:
+        raise UserError(f"{name}: expected a positive integer, got {value}")
+
+
+def _pretrain(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from comma_bench.errors import UserError
+    from comma_bench.world.pretrain import PretrainRecipe, pretrain
+
+    for name in ("steps", "batch_size", "threads", "eval_per_class"):
+        _positive("--" + name.replace("_", "-"), getattr(args, name))
+    out = Path(args.out).expanduser()
+    if out.suffix != ".safetensors":
+        raise UserError(f"--out {str(out)!r}: expected a .safetensors file name")
+    changes = {k: getattr(args, k) for k in ("steps", "seed", "batch_size", "threads") if getattr(args, k) is not None}
+    recipe = dataclasses.replace(PretrainRecipe(), **changes)
+    if recipe.unmasked_steps > recipe.steps:
+        recipe = dataclasses.replace(recipe, unmasked_steps=recipe.steps // 5)
+    if recipe.warmup_steps > recipe.steps // 2:
+        recipe = dataclasses.replace(recipe, warmup_steps=max(1, recipe.steps // 10))
+    meta = pretrain(out, recipe, progress=not args.no_progress, eval_per_class=args.eval_per_class)
+    print(f"wrote {out} ({meta['bytes'] / 1e6:.1f} MB, sha256 {meta['sha256'][:12]}) in {meta['wall_time_s']:.0f}s")
+    print(f"wrote {out.with_suffix('.json')}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import time
+
+    from comma_bench.clip.backbone import load_backbone
+    from comma_bench.world.model import NAME
+    from comma_bench.world.pretrain import measure_zeroshot
+
+    _positive("--per-class", args.per_class)
+    t0 = time.time()
+    backbone = load_backbone(NAME, args.weights or "builtin")
+    print(f"zero-shot top-1 (%) of {NAME} ({backbone.pretrained}), test split:")
+    measure_zeroshot(backbone.model, per_class=args.per_class, progress=True)
+    print(f"loaded and evaluated in {time.time() - t0:.1f}s")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from comma_bench.world.export import export_dataset
+
+    path = export_dataset(args.dataset, args.to, max_per_class=args.max_per_class)
+    print(f"wrote {path}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from comma_bench.world.datasets import get_world_dataset, items, render_item
+
+    _positive("--per-class", args.per_class)
+    _positive("--scale", args.scale)
+    ds = get_world_dataset(args.dataset)
+    n = len(ds.classnames)
+    test = items(ds, args.split)[: n * args.per_class]
+    tile = 34
+    grid = np.full((n * tile, args.per_class * tile, 3), 255, dtype=np.uint8)
+    for i, d in enumerate(test):
+        row, col = d.label, i // n
+        grid[row * tile + 1 : row * tile + 33, col * tile + 1 : col * tile + 33] = render_item(d.impath)
+    img = Image.fromarray(grid).resize((grid.shape[1] * args.scale, grid.shape[0] * args.scale), Image.NEAREST)
+    out = Path(args.out).expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    img.save(out)
+    print(f"wrote {out}: {n} classes (rows, label order) x {args.per_class} images")
+    return 0

@@ -1,0 +1,112 @@
+"""Zero-shot evaluation of a CLIP on the built-in datasets, self-contained.
+
+The pretraining run, the README numbers and the tests measure the shipped model with this module. It uses exactly
+the protocol rules of methods.md §7 (base = first ⌈n/2⌉ sorted labels, new = the rest, each classified among its own
+classes only) and the test transform of §10 (at 32 px the resize and centre crop are the identity), but needs
+nothing beyond the world itself, so it also runs while the rest of the pipeline is being built.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from comma_bench.clip.zoo import OPENAI_MEAN, OPENAI_STD
+from comma_bench.world.datasets import WorldDataset, items, render_item
+
+SUBSETS = ("base", "new", "all")
+
+
+@dataclass(frozen=True)
+class ZeroShotResult:
+    dataset: str  # registry key
+    subset: str  # base | new | all
+    n_classes: int  # size of the label space classified among
+    n_images: int
+    accuracy: float  # top-1, percent
+
+
+def subset_labels(n_classes: int, subset: str) -> list[int]:
+    """methods.md §7: base = the first ⌈n/2⌉ labels, new = the remaining ⌊n/2⌋."""
+    m = math.ceil(n_classes / 2)
+    if subset == "base":
+        return list(range(m))
+    if subset == "new":
+        return list(range(m, n_classes))
+    if subset == "all":
+        return list(range(n_classes))
+    raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
+
+
+def prompts(ds: WorldDataset, labels: list[int], template: str | None = None) -> list[str]:
+    """The hand-crafted prompts of the given labels (underscores in class names become spaces, methods.md §9)."""
+    template = template or ds.template
+    return [template.format(ds.classnames[i].replace("_", " ")) for i in labels]
+
+
+def to_tensor(pixels: np.ndarray, mean=OPENAI_MEAN, std=OPENAI_STD) -> torch.Tensor:
+    """uint8 [..., H, W, 3] -> normalised float [..., 3, H, W] (ToTensor + Normalize)."""
+    x = torch.from_numpy(np.ascontiguousarray(pixels)).float().div_(255.0)
+    x = x.movedim(-1, -3)
+    m = torch.tensor(mean).view(3, 1, 1)
+    s = torch.tensor(std).view(3, 1, 1)
+    return (x - m) / s
+
+
+@torch.no_grad()
+def text_features(model, tokenizer, texts: list[str]) -> torch.Tensor:
+    return torch.nn.functional.normalize(model.encode_text(tokenizer(texts)), dim=-1)  # [C, D]
+
+
+@torch.no_grad()
+def image_features(model, ds: WorldDataset, *, per_class: int | None = None, batch_size: int = 500):
+    """Normalised image features [N, D] and labels [N] of the test split (first `per_class` images per class)."""
+    test = items(ds, "test")
+    if per_class is not None:
+        test = test[: per_class * len(ds.classnames)]  # labels cycle, so this is the first `per_class` of each class
+    feats = []
+    for start in range(0, len(test), batch_size):
+        x = to_tensor(np.stack([render_item(d.impath) for d in test[start : start + batch_size]]))  # [B, 3, 32, 32]
+        feats.append(torch.nn.functional.normalize(model.encode_image(x), dim=-1))  # [B, D]
+    return torch.cat(feats), torch.tensor([d.label for d in test])
+
+
+@torch.no_grad()
+def zeroshot_subsets(
+    model,
+    tokenizer,
+    ds: WorldDataset,
+    *,
+    subsets: tuple[str, ...] = SUBSETS,
+    per_class: int | None = None,
+) -> dict[str, ZeroShotResult]:
+    """Top-1 zero-shot accuracy on the test split of `ds`, for each subset among that subset's classes only.
+
+    Image features are computed once and shared by the subsets.
+
+    Args:
+        per_class: evaluate only the first `per_class` test images of each class (fast checks); None = all.
+    """
+    feats, labels = image_features(model, ds, per_class=per_class)
+    all_labels = subset_labels(len(ds.classnames), "all")
+    tf = text_features(model, tokenizer, prompts(ds, all_labels))  # [C, D]
+    out = {}
+    for subset in subsets:
+        keep = torch.tensor(subset_labels(len(ds.classnames), subset))  # [k] sorted label ids
+        rows = torch.isin(labels, keep)
+        logits = feats[rows] @ tf[keep].T  # [n, k]
+        pred = keep[logits.argmax(-1)]
+        n = int(rows.sum())
+        acc = 100.0 * float((pred == labels[rows]).sum()) / max(n, 1)
+        out[subset] = ZeroShotResult(ds.key, subset, len(keep), n, acc)
+    return out
+
+
+def zeroshot(
+    model, tokenizer, ds: WorldDataset, *, subset: str = "all", per_class: int | None = None
+) -> ZeroShotResult:
+    """Top-1 zero-shot accuracy of one subset (see `zeroshot_subsets`)."""
+    return zeroshot_subsets(model, tokenizer, ds, subsets=(subset,), per_class=per_class)[subset]

@@ -1,0 +1,60 @@
+"""The pretraining recipe: exact truncated text encoding, determinism, and the files `world pretrain` writes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from comma_bench.cli import main
+from comma_bench.world.model import build_model
+from comma_bench.world.pretrain import PretrainRecipe, encode_text_truncated, sha256_of, train
+
+
+def test_truncated_text_encoding_equals_the_full_context():
+    import open_clip
+
+    torch.manual_seed(0)
+    model = build_model().eval()
+    tokens = open_clip.get_tokenizer("ViT-B-16")(
+        ["a red star.", "two small blue dotted crosses on a white background."]
+    )
+    with torch.no_grad():
+        full = model.encode_text(tokens)
+        cut = encode_text_truncated(model, tokens)
+    torch.testing.assert_close(cut, full, rtol=1e-5, atol=1e-5)
+
+
+def test_same_seed_gives_identical_weights_and_the_loss_moves():
+    recipe = PretrainRecipe(steps=3, batch_size=8, warmup_steps=1, unmasked_steps=1, lr=1e-3, threads=1)
+    a, log_a = train(recipe, progress=False, log_every=1, workers=0)
+    b, log_b = train(recipe, progress=False, log_every=1, workers=0)
+    for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(pa, pb), name
+    assert log_a["loss_curve"] == log_b["loss_curve"] and len(log_a["loss_curve"]) == 3
+    assert a.visual.patch_dropout.__class__.__name__ == "Identity"  # FLIP masking removed after training
+    fresh = build_model()
+    torch.manual_seed(recipe.seed)
+    fresh = build_model()
+    assert not torch.equal(fresh.visual.conv1.weight, a.visual.conv1.weight)
+
+
+@pytest.mark.slow
+def test_cli_pretrain_writes_fp16_weights_and_metadata(tmp_path, capsys):
+    out = tmp_path / "w.safetensors"
+    argv = ["world", "pretrain", "--out", str(out), "--steps", "2", "--batch-size", "8", "--threads", "1"]
+    assert main([*argv, "--eval-per-class", "1", "--no-progress"]) == 0
+    sd = load_file(str(out))
+    assert all(v.dtype == torch.float16 for v in sd.values() if v.is_floating_point())
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["sha256"] == sha256_of(out) and meta["recipe"]["steps"] == 2 and meta["recipe"]["seed"] == 0
+    assert set(meta["zero_shot_accuracy"]) >= {"world/shapes", "world/objects-sketch"}
+    assert set(meta["zero_shot_accuracy"]["world/shapes"]) == {"base", "new", "all"}
+
+
+def test_cli_pretrain_rejects_bad_arguments(tmp_path, capsys):
+    assert main(["world", "pretrain", "--out", str(tmp_path / "w.pt")]) == 2
+    assert "expected a .safetensors file name" in capsys.readouterr().err
+    assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--steps", "0"]) == 2
