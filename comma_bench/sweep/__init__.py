@@ -16,8 +16,8 @@ __all__ = ["PlannedRun", "SweepSpec", "expand", "load_sweep", "run_sweep"]
 _WHERE = {
     "load_sweep": "comma_bench.sweep.spec",
     "SweepSpec": "comma_bench.sweep.spec",
-    "expand": "comma_bench.sweep.expand",
-    "PlannedRun": "comma_bench.sweep.expand",
+    "expand": "comma_bench.sweep.plan",
+    "PlannedRun": "comma_bench.sweep.plan",
     "run_sweep": "comma_bench.sweep.runner",
 }
 

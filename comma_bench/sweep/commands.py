@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def validate_command(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from comma_bench.sweep.expand import expand
+    from comma_bench.sweep.plan import expand
     from comma_bench.sweep.spec import load_sweep
 
     spec = load_sweep(args.file, args.sets)

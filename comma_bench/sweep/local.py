@@ -7,9 +7,9 @@ share the work instead of one skipping everything.
 
 from __future__ import annotations
 
-from comma_bench.sweep.expand import PlannedRun
 from comma_bench.sweep.layout import SweepLayout
 from comma_bench.sweep.locks import RunLocks
+from comma_bench.sweep.plan import PlannedRun
 from comma_bench.sweep.progress import Progress
 from comma_bench.sweep.trial import run_one
 

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from comma_bench.errors import UserError
-from comma_bench.sweep.expand import PlannedRun
 from comma_bench.sweep.layout import SweepLayout
 from comma_bench.sweep.locks import RunLocks
+from comma_bench.sweep.plan import PlannedRun
 from comma_bench.sweep.progress import Progress
 from comma_bench.sweep.spec import Resources
 from comma_bench.sweep.trial import Outcome, failed_record, run_one, write_record
@@ -99,29 +99,38 @@ def _init_ray(address: str | None) -> bool:
     return True
 
 
-def _progress_callback(progress: Progress, labels: dict[str, str], layout: SweepLayout, t0: float) -> Any:
+def _progress_callback(progress: Progress, labels: dict[str, str], layout: SweepLayout) -> Any:
+    """A Tune callback (defined here so that Ray is imported only when a sweep runs on it)."""
     from ray import tune
 
     class ProgressCallback(tune.Callback):
         """Feeds Tune's trial events (in the driver) to the sweep's progress lines."""
 
+        def __init__(self, progress: Progress, labels: dict[str, str], layout: SweepLayout) -> None:
+            self.progress = progress
+            self.labels = labels
+            self.layout = layout
+
+        def __getstate__(self) -> dict[str, Any]:
+            return {}  # Tune pickles its callbacks with the experiment state; the progress stream stays behind
+
         def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             run_id = trial.config["run_id"]
-            progress.start(run_id, labels.get(run_id, run_id))
+            self.progress.start(run_id, self.labels.get(run_id, run_id))
 
         def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             run_id = trial.config["run_id"]
-            rec = layout.read(run_id) or {}
+            rec = self.layout.read(run_id) or {}
             status = "finished" if rec.get("status") == "finished" else "failed"
             reason = (rec.get("failure") or {}).get("reason") or (None if rec else "no record was written")
             wall = float((rec.get("timings") or {}).get("wall_s") or 0.0)
-            progress.end(Outcome(run_id, status, reason, wall, dict(rec.get("metrics") or {})))
+            self.progress.end(Outcome(run_id, status, reason, wall, dict(rec.get("metrics") or {})))
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             run_id = trial.config["run_id"]
-            progress.end(Outcome(run_id, "failed", "the trial's process died (see the failed record)", 0.0))
+            self.progress.end(Outcome(run_id, "failed", "the trial's process died (see the failed record)", 0.0))
 
-    return ProgressCallback()
+    return ProgressCallback(progress, labels, layout)
 
 
 def run_ray(
@@ -174,6 +183,9 @@ def run_ray(
             param_space={"run_id": tune.grid_search([run.run_id for run in todo])},
             tune_config=tune.TuneConfig(
                 max_concurrent_trials=max_concurrent,
+                # One worker process runs trial after trial: torch, open_clip and the backbone's caches are loaded
+                # once per worker instead of once per run (seconds each, as long as a small world run).
+                reuse_actors=True,
                 trial_name_creator=lambda t: t.config["run_id"],
                 trial_dirname_creator=lambda t: t.config["run_id"],
             ),
@@ -181,7 +193,7 @@ def run_ray(
                 name=f"{layout.root.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}",
                 storage_path=str(layout.ray),
                 verbose=0,
-                callbacks=[_progress_callback(progress, labels, layout, t0)],
+                callbacks=[_progress_callback(progress, labels, layout)],
                 failure_config=tune.FailureConfig(max_failures=max_failures),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
             ),

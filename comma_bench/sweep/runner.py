@@ -23,8 +23,8 @@ from typing import TextIO
 from comma_bench.errors import UserError
 from comma_bench.records import write_json_atomic
 from comma_bench.sweep import names
-from comma_bench.sweep.expand import PlannedRun, expand
 from comma_bench.sweep.layout import SweepLayout
+from comma_bench.sweep.plan import PlannedRun, expand
 from comma_bench.sweep.progress import Progress, fmt_duration
 from comma_bench.sweep.spec import SweepSpec
 from comma_bench.sweep.trial import DEFAULT_EXECUTOR, resolve_executor
@@ -128,7 +128,10 @@ def _generate_report(layout: SweepLayout, stream: TextIO) -> tuple[object, bool]
     except Exception as exc:  # the records are intact: say so instead of hiding the sweep's outcome
         print(f"report: failed ({type(exc).__name__}: {exc}); the records are intact, rerun the report", file=stream)
         return None, False
-    print(f"report: {result if result is not None else layout.report}", file=stream)
+    files = [Path(f) for f in getattr(result, "files", None) or []]
+    main = next((f for f in files if f.suffix == ".md"), None) or next((f for f in files if f.suffix == ".pdf"), None)
+    extra = f" ({len(files)} files in {layout.report})" if files else ""
+    print(f"report: {main or layout.report}{extra}", file=stream)
     return result, True
 
 

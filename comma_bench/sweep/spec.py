@@ -1,6 +1,6 @@
 """Sweep files: the schema, strict validation with key-path errors, and `--set` overrides.
 
-A sweep file declares *what* to run (protocol, datasets, methods, seeds, grid axes); `comma_bench.sweep.expand`
+A sweep file declares *what* to run (protocol, datasets, methods, seeds, grid axes); `comma_bench.sweep.plan`
 turns it into run configs. Validation is strict and happens before anything runs, because a typo found after six
 hours of training costs six hours: an unknown key, a wrong type, or an unknown method / dataset / model name is one
 `UserError` naming the file, the key path and the valid values. The schema is documented in `README.md` beside this
@@ -525,12 +525,17 @@ def _show(value: Any) -> str:
 def load_sweep(path: str | Path, sets: typing.Sequence[str] = ()) -> SweepSpec:
     """Read, override (`--set`) and validate a sweep file. Raises `UserError` (one line) on any problem."""
     doc = yamlio.load_file(path)
-    listed = doc.get("methods") if isinstance(doc, dict) else None
-    if isinstance(listed, list) and all(isinstance(m, str) for m in listed) and len(set(listed)) == len(listed):
-        # A list of names becomes a mapping so that `--set methods.coop.n_ctx=8` can address it.
-        doc["methods"] = {m: {} for m in listed}
+    _methods_as_mapping(doc)
     for assignment in sets:
         if not isinstance(doc, dict):
             break
         apply_set(doc, assignment)
+        _methods_as_mapping(doc)
     return _Validator(str(path)).run(doc)
+
+
+def _methods_as_mapping(doc: Any) -> None:
+    """A list of method names becomes a mapping, so that `--set methods.coop.n_ctx=8` can address it."""
+    listed = doc.get("methods") if isinstance(doc, dict) else None
+    if isinstance(listed, list) and all(isinstance(m, str) for m in listed) and len(set(listed)) == len(listed):
+        doc["methods"] = {m: {} for m in listed}
