@@ -187,39 +187,52 @@ def _as_numbers(values: Sequence[str]) -> list[float] | None:
 
 
 def figure_ablation(table: Table, colors: dict[str, Any]) -> Figure | None:
-    """Axis value → the protocol's headline metric (HM, accuracy or target mean), error bars over seeds."""
-    metric = _METRIC[table.protocol]
-    j = table.value_columns.index(metric)
-    rows = [r for r in _rows(table) if r.cells[j].mean is not None]
+    """Axis value → metric, one line per method, error bars over seeds.
+
+    Base-to-novel ablations get three panels (base, novel and HM accuracy), so a shots ablation shows how both
+    accuracies move, not only their HM; other protocols get their headline metric.
+    """
+    metrics = list(table.value_columns) if table.protocol == "base2novel" else [_METRIC[table.protocol]]
+    cols = [table.value_columns.index(m) for m in metrics]
+    rows = [r for r in _rows(table) if any(r.cells[j].mean is not None for j in cols)]
     if not rows:
         return None
     axis = table.label_columns[-1]
     values = list(dict.fromkeys(r.labels[-1] for r in table.rows))
     numbers = _as_numbers(values)
     positions = dict(zip(values, numbers if numbers is not None else range(len(values))))
-    fig = _new_figure(8.0, 4.4)
-    ax = fig.add_subplot()
-    for group in dict.fromkeys(r.group for r in rows):
-        pts = [r for r in rows if r.group == group]
-        xs = [positions[r.labels[-1]] for r in pts]
-        color = colors.get(pts[0].labels[0])
-        ax.errorbar(
-            xs,
-            [r.cells[j].mean for r in pts],
-            yerr=[_err(r.cells[j]) for r in pts],
-            marker="o",
-            capsize=3,
-            label=group,
-            color=color,
-        )
-    if numbers is None:
-        ax.set_xticks(range(len(values)), values)
-    elif len(values) <= 10:
-        ax.set_xticks(numbers, values)
-    ax.set_xlabel(axis)
-    ax.set_ylabel(f"{metric} (%)")
-    ax.set_title(f"{metric} vs {axis}\n(mean over datasets; error bars: std over seeds)")
-    fig.legend(loc="outside right upper", frameon=False)
+    groups = list(dict.fromkeys(r.group for r in rows))
+    # One colour per method; when a method has several lines (few-shot ablations: one per shot count) each line
+    # gets its own colour instead.
+    by_group = len(groups) != len({r.labels[0] for r in rows})
+    group_colors = line_colors(groups) if by_group else {g: colors.get(g) for g in groups}
+    fig = _new_figure(4.0 * len(metrics) + 2.5, 4.2)
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, metric, j in zip(axes, metrics, cols):
+        for group in groups:
+            pts = [r for r in rows if r.group == group and r.cells[j].mean is not None]
+            ax.errorbar(
+                [positions[r.labels[-1]] for r in pts],
+                [r.cells[j].mean for r in pts],
+                yerr=[_err(r.cells[j]) for r in pts],
+                marker="o",
+                capsize=3,
+                label=group,
+                color=group_colors[group],
+            )
+        if numbers is not None and axis == "shots" and min(numbers) > 0:
+            ax.set_xscale("log", base=2)
+            ax.minorticks_off()
+        if numbers is None:
+            ax.set_xticks(range(len(values)), values, rotation=30 if len(values) > 4 else 0)
+        elif len(values) <= 10:
+            ax.set_xticks(numbers, values)
+        ax.set_xlabel(axis)
+        ax.set_ylabel(f"{metric} (%)")
+        ax.set_title(metric)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", frameon=False)
+    fig.suptitle(f"Ablation of {axis} (mean over datasets; error bars: std over seeds)")
     return fig
 
 
@@ -269,8 +282,7 @@ def _figures_for(table: Table, colors: dict[str, Any]) -> list[tuple[str, str, F
     if table.kind == "per_seed":
         return []
     if table.kind == "ablation":
-        metric = _METRIC[table.protocol]
-        return [(table.key, f"{metric} vs {table.label_columns[-1]}: {table.title}", figure_ablation(table, colors))]
+        return [(table.key, f"Metrics vs {table.label_columns[-1]}: {table.title}", figure_ablation(table, colors))]
     if table.protocol == "base2novel":
         return [
             (f"{table.key}-hm", f"HM per dataset: {table.title}", figure_hm_bars(table, colors)),

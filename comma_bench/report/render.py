@@ -29,6 +29,7 @@ from comma_bench.report.tables import (
     PROTOCOL_TITLES,
     Gaps,
     Table,
+    build_scopes,
     build_tables,
     dataset_sort_key,
     find_gaps,
@@ -220,8 +221,9 @@ def generate_report(
     generated = resolve_time(generated_at)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = build_tables(frame)
-    gaps = find_gaps(frame)
+    scopes = build_scopes(frame)
+    tables = build_tables(frame, scopes=scopes)
+    gaps = find_gaps(frame, scopes=scopes)
     notes = list(frame.attrs.get("notes", []))
     files: list[Path] = []
     plots = []

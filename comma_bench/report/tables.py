@@ -158,7 +158,7 @@ class Gaps:
     """What a report could not show: failed runs and (method, dataset, seed) combinations without a record."""
 
     failed: pd.DataFrame  # protocol, setting, method, dataset, shots, seed, run_id, reason, record
-    missing: pd.DataFrame  # protocol, setting, method, dataset, shots, seed ("any" for seed-independent methods)
+    missing: pd.DataFrame  # protocol, setting, method, dataset, shots, seed
 
 
 # ----------------------------------------------------------------------------------------------------------- order
@@ -232,7 +232,7 @@ class Scope:
     expected_seeds: tuple[int, ...]  # seeds a trained variant should have in every cell
     variants: list[str]  # ordered row labels
     variant_method: dict[str, str]
-    eval_only: dict[str, bool]  # variant -> no training: results do not depend on the seed (nor the shots)
+    eval_only: dict[str, bool]  # variant -> no training (zero-shot): judged against its own seeds, any shot count
     datasets: list[str]  # ordered (source) datasets
     grids: list[SweepGrid]  # what each sweep set out to run; tables show and check exactly these cells
     notes: list[str] = field(default_factory=list)
@@ -261,8 +261,17 @@ class Scope:
         shots = set(self.runs.loc[self.runs["variant"] == variant, "shots"])
         return self.published_backbone and shots == {PUBLISHED_SHOTS}
 
+    def own_seeds(self, variant: str) -> tuple[int, ...]:
+        return tuple(sorted({int(s) for s in self.runs.loc[self.runs["variant"] == variant, "seed"]}))
+
     def expected(self, variant: str) -> int:
-        return 1 if self.eval_only[variant] else len(self.expected_seeds)
+        """Seeds a cell of this variant should have.
+
+        A trained variant: every seed any trained run of the table used. A variant that does not train (zero-shot
+        CLIP) is often run once, since with pretrained weights its result does not depend on the seed; it is
+        judged against the seeds it was run with itself.
+        """
+        return len(self.own_seeds(variant)) if self.eval_only[variant] else len(self.expected_seeds)
 
     def failed_count(self, variant: str, dataset: str, shots: int | None = None) -> int:
         r = self.runs
@@ -521,7 +530,7 @@ def _common_notes(scope: Scope, table_rows: Sequence[Row]) -> tuple[str, ...]:
     shown = {label for r in table_rows for label in r.labels}
     evals = ", ".join(v for v in scope.variants if scope.eval_only[v] and v in shown)
     if evals:
-        notes.append(f"{evals}: no training, so one seed is complete (results do not depend on the seed).")
+        notes.append(f"{evals}: no training; judged complete against the seeds it was run with, not the table's.")
     return tuple(notes) + tuple(scope.notes)
 
 
@@ -933,10 +942,13 @@ _MAIN: dict[str, Callable[[Scope], Table]] = {
 }
 
 
-def build_tables(frame: pd.DataFrame, *, per_seed: bool = True) -> list[Table]:
-    """All tables of a report, in report order: per scope the main table, its ablations, then every seed."""
+def build_tables(frame: pd.DataFrame, *, per_seed: bool = True, scopes: list[Scope] | None = None) -> list[Table]:
+    """All tables of a report, in report order: per scope the main table, its ablations, then every seed.
+
+    `scopes` (from `build_scopes(frame)`) may be passed to share them with `find_gaps`.
+    """
     tables = []
-    for scope in build_scopes(frame):
+    for scope in build_scopes(frame) if scopes is None else scopes:
         tables.append(_MAIN[scope.protocol](scope))
         tables.extend(ablation_tables(scope))
         if per_seed:
@@ -944,15 +956,15 @@ def build_tables(frame: pd.DataFrame, *, per_seed: bool = True) -> list[Table]:
     return tables
 
 
-def find_gaps(frame: pd.DataFrame) -> Gaps:
+def find_gaps(frame: pd.DataFrame, *, scopes: list[Scope] | None = None) -> Gaps:
     """Failed runs with their reasons, and the (method, dataset, seed) combinations that have no record at all.
 
     Each sweep of a scope expects its variants on its datasets with the seeds (and, for few-shot, the shot counts)
-    its trained runs used; a combination no run of the scope covers is missing. Methods that do not train need one
-    run per dataset, whatever the seed.
+    its trained runs used; a combination no run of the scope covers is missing. Methods that do not train are
+    expected with the seeds they were run with in that sweep (often one), at any shot count.
     """
     failed_rows, missing_rows = [], []
-    for scope in build_scopes(frame):
+    for scope in build_scopes(frame) if scopes is None else scopes:
         setting = scope.setting_text
         r = scope.runs
         for _, run in r[r["status"] == "failed"].iterrows():
@@ -974,8 +986,9 @@ def find_gaps(frame: pd.DataFrame) -> Gaps:
             for variant in sorted(grid.variants, key=scope.variants.index):
                 for ds in sorted(grid.datasets, key=dataset_sort_key):
                     cell = r[(r["variant"] == variant) & (r["dataset"] == ds)]
-                    if scope.eval_only[variant]:
-                        combos = [] if len(cell) else [(None, "any")]
+                    if scope.eval_only[variant]:  # its own seeds, at any shot count
+                        own = {int(x) for x in r.loc[(r["variant"] == variant) & (r["sweep"] == grid.sweep), "seed"]}
+                        combos = [(None, seed) for seed in sorted(own) if not (cell["seed"] == seed).any()]
                     else:
                         shot_list = grid.shots if scope.protocol == "few_shot" else [None]
                         combos = [

@@ -61,7 +61,7 @@ def test_base2novel_cells(b2n_dir: Path) -> None:
     assert row.cells[2].mean == pytest.approx(12090 / 158, **EXACT)
     assert [c.marks for c in row.cells] == [FEWER] * 3
 
-    # zero-shot does not train: one seed is complete, so no mark.
+    # zero-shot does not train and was run with seed 1 only: judged against its own seeds, so no mark.
     row = _row(t, "world/shapes", "zeroshot")
     assert [c.mean for c in row.cells] == [70.0, 75.0, pytest.approx(10500 / 145, **EXACT)]
     assert [c.marks for c in row.cells] == ["", "", ""] and row.seeds == "1"
@@ -116,7 +116,7 @@ def test_missing_method_dataset_and_eval_only_runs(tmp_path: Path) -> None:
     frame = collect([write_records(tmp_path, recs)])
     missing = find_gaps(frame).missing[["method", "dataset", "seed"]].values.tolist()
     assert missing == [
-        ["zeroshot", "world/b", "any"],
+        ["zeroshot", "world/b", 1],
         ["maple", "world/a", 2],
         ["maple", "world/b", 1],
         ["maple", "world/b", 2],
@@ -268,3 +268,15 @@ def test_shots_ablation_compares_only_its_16_shot_variant_with_published(tmp_pat
     assert delta[0].mean == pytest.approx(95.0 - 95.43, **EXACT)  # against the 16-shot variant only
     ablation = _table(tables, "base2novel-ablation-shots")
     assert [r.labels for r in ablation.rows] == [("maple", "8"), ("maple", "16")]
+
+
+def test_eval_only_method_judged_against_its_own_seeds(tmp_path: Path) -> None:
+    # Zero-shot run with seeds 1 and 2 on world/a but only seed 1 on world/b (a random-init backbone makes even
+    # zero-shot depend on the seed): world/b is incomplete for it.
+    recs = [make_record("zeroshot", "world/a", seed=s, base=50.0, novel=40.0) for s in (1, 2)]
+    recs += [make_record("zeroshot", "world/b", seed=1, base=50.0, novel=40.0)]
+    frame = collect([write_records(tmp_path, recs)])
+    t = build_tables(frame)[0]
+    assert _row(t, "world/a", "zeroshot").cells[0].marks == ""
+    assert _row(t, "world/b", "zeroshot").cells[0].marks == FEWER
+    assert find_gaps(frame).missing[["method", "dataset", "seed"]].values.tolist() == [["zeroshot", "world/b", 2]]
