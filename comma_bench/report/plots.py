@@ -20,13 +20,13 @@ import numpy as np
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from comma_bench.report.tables import Cell, Table, method_sort_key
 
 DPI = 150
 PALETTE = "colorblind"
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "<", ">", "h")
-ISO_HM = (30, 40, 50, 60, 70, 80, 90)  # HM iso-curves drawn in the base-vs-novel scatter
 _METRIC = {"base2novel": "HM", "few_shot": "Accuracy", "cross_dataset": "Target mean"}
 _METRIC["domain_generalization"] = "Shifted mean"
 
@@ -118,6 +118,21 @@ def figure_hm_bars(table: Table, colors: dict[str, Any]) -> Figure | None:
     return fig
 
 
+def _square_range(values: Sequence[float]) -> tuple[float, float]:
+    """A common [lo, hi] for both accuracy axes: the data plus a margin, on multiples of 5, within [0, 100]."""
+    vmin, vmax = min(values), max(values)
+    pad = max(2.0, 0.1 * (vmax - vmin))
+    lo = max(0.0, math.floor((vmin - pad) / 5) * 5)
+    hi = min(100.0, math.ceil((vmax + pad) / 5) * 5)
+    return lo, max(hi, lo + 10)
+
+
+def _iso_levels(lo: float, hi: float) -> list[float]:
+    """About six round HM values whose iso-curves cross the plotted square."""
+    levels = MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+    return [float(c) for c in levels if lo < c < hi]
+
+
 def figure_base_novel(table: Table, colors: dict[str, Any]) -> Figure | None:
     """Base vs novel accuracy per (method variant, dataset), with HM iso-curves; averages as large stars."""
     rows = [r for r in _rows(table) if r.cells[0].mean is not None and r.cells[1].mean is not None]
@@ -127,17 +142,16 @@ def figure_base_novel(table: Table, colors: dict[str, Any]) -> Figure | None:
     ax = fig.add_subplot()
     bs = [r.cells[0].mean for r in rows]
     ns = [r.cells[1].mean for r in rows]
-    lo = max(0.0, math.floor((min(bs + ns) - 5) / 10) * 10)
-    hi = 100.0
+    lo, hi = _square_range(bs + ns)
     grid = np.linspace(lo, hi, 400)
-    for c in ISO_HM:
+    for c in _iso_levels(lo, hi):
         b = grid[grid > c / 2 + 1e-9]
         n = c * b / (2 * b - c)  # HM(b, n) = c
         keep = (n >= lo) & (n <= hi)
         if keep.sum() < 2:
             continue
         ax.plot(b[keep], n[keep], color="0.75", linewidth=0.8, linestyle="--", zorder=0)
-        ax.annotate(f"HM {c}", (b[keep][-1], n[keep][-1]), fontsize=7, color="0.45", ha="right", va="bottom")
+        ax.annotate(f"HM {c:g}", (b[keep][-1], n[keep][-1]), fontsize=7, color="0.45", ha="right", va="bottom")
     datasets = list(dict.fromkeys(r.labels[0] for r in rows if r.kind == "result"))
     markers = {d: MARKERS[i % len(MARKERS)] for i, d in enumerate(datasets)}
     for r in rows:
