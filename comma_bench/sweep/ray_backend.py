@@ -39,6 +39,10 @@ QUIET_ENV = {
 }
 
 
+class TrialDiedError(RuntimeError):
+    """A trial's worker process died (killed for memory, segfault) before the trial could record anything."""
+
+
 def resolve_gpus(requested: float | None, cluster_gpus: float) -> float:
     """GPUs per trial: `auto` (None) is one whole GPU where the cluster has any, else CPU-only."""
     if requested is None:
@@ -149,7 +153,8 @@ def run_ray(
     import ray
     from ray import tune
 
-    logging.getLogger("ray.tune").setLevel(logging.ERROR)
+    # Tune logs every trial error with Ray's internal traceback; the failed record and its traceback file say it.
+    logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
     locks = RunLocks(layout)
     RunLocks.raise_fd_limit(len(runs))
     elsewhere: list[str] = []
@@ -207,7 +212,8 @@ def run_ray(
             rec_path = layout.record(run_id)
             if rec_path.exists() and rec_path.stat().st_mtime >= t0:
                 continue  # the trial wrote its own record before Tune saw the error
-            exc = RuntimeError(f"the trial's process died before writing a record: {result.error}")
+            first_line = (str(result.error).strip().splitlines() or [""])[0]
+            exc = TrialDiedError(f"the trial's process died before writing a record ({first_line})")
             record = failed_record(by_id[run_id].config, run_id, exc, str(result.error), 0.0, layout)
             write_record(layout, run_id, record)
     finally:

@@ -3,7 +3,7 @@
 They let the runner's machinery (records, failure isolation, resume, locks, Ray placement) be tested without
 training speed in the way: `instant` finishes at once, `sleepy` takes a fixed time per epoch and checkpoints like the
 engine, `failing` raises for chosen seeds, `gpu_probe` reports what Ray gave the trial. `real_or_fail` runs the real
-engine except for seed 2, which raises.
+engine except for seed 2, which raises, and seed 3, whose process dies.
 """
 
 from __future__ import annotations
@@ -83,9 +83,11 @@ def failing(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any)
 
 
 def real_or_fail(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> dict[str, Any]:
-    """The real engine, except that seed 2 raises before training."""
+    """The real engine, except that seed 2 raises before training and seed 3 kills its own process (an OOM kill)."""
     if config.seed == 2:
         raise RuntimeError("made to fail")
+    if config.seed == 3:
+        os._exit(17)
     from comma_bench.engine.run import execute_run
 
     return execute_run(config, checkpoint_dir=checkpoint_dir, progress=progress, on_epoch=on_epoch)

@@ -28,15 +28,15 @@ def records(root: Path) -> dict[str, dict]:
     return {p.stem: read_record(p) for p in sorted((root / "runs").glob("*.json"))}
 
 
-def test_quickstart_through_ray_with_a_failing_and_a_diverging_run(ray_address, tmp_path, capsys):
+def test_quickstart_through_ray_with_failing_diverging_and_dying_runs(ray_address, tmp_path, capsys):
     out = tmp_path / "out"
     argv = [
         "run", str(REPO / "sweeps/quickstart.yaml"), "--output", str(out),
-        "--executor", "tests.sweep.executors:real_or_fail",  # the real engine; seed 2 raises
+        "--executor", "tests.sweep.executors:real_or_fail",  # the real engine; seed 2 raises, seed 3 dies
         "--set", "datasets=[world/shapes]",
-        "--set", "seeds=[1, 2]",
+        "--set", "seeds=[1, 2, 3]",
         "--set", "optim.epochs=1",
-        "--set", "exclude=[{method: [cocoop, maple]}, {seed: 2, method: [coop, comma]}]",
+        "--set", "exclude=[{method: [cocoop, maple]}, {seed: [2, 3], method: [coop, comma]}]",
         # CoOp diverges: a huge LR blows the context up to inf after the first step, so the loss becomes NaN.
         "--set", "rules=[{when: {method: coop}, set: {optim.warmup_lr: 1.0e+38, optim.batch_size: 4}}]",
     ]  # fmt: skip
@@ -45,7 +45,7 @@ def test_quickstart_through_ray_with_a_failing_and_a_diverging_run(ray_address, 
     root = out / "quickstart"
     recs = records(root)
     by = {(r["config"]["method"], r["config"]["seed"]): r for r in recs.values()}
-    assert set(by) == {("coop", 1), ("comma", 1), ("zeroshot", 1), ("zeroshot", 2)}
+    assert set(by) == {("coop", 1), ("comma", 1), ("zeroshot", 1), ("zeroshot", 2), ("zeroshot", 3)}
     for key in (("zeroshot", 1), ("comma", 1)):
         rec = by[key]
         assert rec["status"] == "finished" and rec["config"]["sweep"] == "quickstart"
@@ -55,13 +55,16 @@ def test_quickstart_through_ray_with_a_failing_and_a_diverging_run(ray_address, 
     assert by["coop", 1]["status"] == "failed"
     assert by["coop", 1]["failure"]["reason"].startswith("NonFiniteLossError: training loss is nan")
     assert by["zeroshot", 2]["failure"]["reason"] == "RuntimeError: made to fail"
-    for key in (("coop", 1), ("zeroshot", 2)):
+    # A trial whose process died (no record of its own) gets a failed record from the driver.
+    assert by["zeroshot", 3]["status"] == "failed"
+    assert by["zeroshot", 3]["failure"]["reason"].startswith("TrialDiedError: the trial's process died")
+    for key in (("coop", 1), ("zeroshot", 2), ("zeroshot", 3)):
         assert (root / "runs" / by[key]["failure"]["traceback_file"]).is_file()
     # Each epoch's checkpoint was handed to Tune as well as kept beside the records.
     comma_id = by["comma", 1]["run_id"]
     assert (root / "checkpoints" / comma_id / "meta.json").is_file()
     assert list((root / "ray").glob(f"*/{comma_id}/checkpoint_*/meta.json"))
-    assert "4/4 done (2 failed)" in text and "summary: 4 runs: 2 finished, 2 failed" in text
+    assert "5/5 done (3 failed)" in text and "summary: 5 runs: 2 finished, 3 failed" in text
     assert (root / "report" / "report.md").is_file()
 
 
