@@ -280,3 +280,52 @@ def test_eval_only_method_judged_against_its_own_seeds(tmp_path: Path) -> None:
     assert _row(t, "world/a", "zeroshot").cells[0].marks == ""
     assert _row(t, "world/b", "zeroshot").cells[0].marks == FEWER
     assert find_gaps(frame).missing[["method", "dataset", "seed"]].values.tolist() == [["zeroshot", "world/b", 2]]
+
+
+def test_transfer_and_few_shot_ablations(tmp_path: Path) -> None:
+    recs = []
+    for lr in (0.001, 0.01):
+        for s in (1, 2):
+            recs.append(
+                make_record(
+                    "maple",
+                    "world/a",
+                    protocol="cross_dataset",
+                    seed=s,
+                    source=80.0 + s,
+                    targets={"world/b": 60.0 + s, "world/c": 40.0 + 100 * lr},
+                    axes={"optim.lr": lr},
+                    method_config={"lr": lr},
+                )
+            )
+            for k in (1, 2):
+                recs.append(
+                    make_record(
+                        "coop",
+                        "world/a",
+                        protocol="few_shot",
+                        shots=k,
+                        seed=s,
+                        accuracy=50.0 + k + s,
+                        axes={"shots": k, "optim.lr": lr},
+                        method_config={"lr": lr},
+                    )
+                )
+    tables = build_tables(collect([write_records(tmp_path, recs)]))
+    t = _table(tables, "cross_dataset-ablation-optim.lr")
+    source, target_mean = _row(t, "maple", "0.001").cells
+    assert (source.mean, source.std) == (81.5, 0.5)
+    # per seed the target mean is (61 + 40.1) / 2 and (62 + 40.1) / 2: std over seeds 0.25
+    assert target_mean.mean == pytest.approx((61.5 + 40.1) / 2, **EXACT)
+    assert target_mean.std == pytest.approx(pstdev([(61 + 40.1) / 2, (62 + 40.1) / 2]), **EXACT)
+    # few-shot: the shot count stays the column axis (no "shots=" variants); the lr ablation is per shot count
+    main = _table(tables, "few_shot")
+    assert [r.labels[1] for r in main.rows] == ["coop (lr=0.001)", "coop (lr=0.01)"]
+    t = _table(tables, "few_shot-ablation-optim.lr")
+    assert t.label_columns == ("Method", "Shots", "optim.lr")
+    assert [(r.labels, r.cells[0].mean) for r in t.rows] == [
+        (("coop", "1 shot", "0.001"), 52.5),
+        (("coop", "1 shot", "0.01"), 52.5),
+        (("coop", "2 shots", "0.001"), 53.5),
+        (("coop", "2 shots", "0.01"), 53.5),
+    ]
