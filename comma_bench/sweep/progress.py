@@ -29,6 +29,7 @@ class Progress:
         self.total = total  # runs this driver executes
         self.stream = stream or sys.stdout
         self.t0 = time.time()
+        self.t_first: float | None = None  # first trial start: the ETA excludes Ray's start-up
         self.running: dict[str, str] = {}  # run_id -> label
         self.labels: dict[str, str] = {}
         self.finished = 0
@@ -43,7 +44,7 @@ class Progress:
         if not self.completed:
             return "?"
         remaining = self.total - self.completed
-        return fmt_duration((time.time() - self.t0) / self.completed * remaining)
+        return fmt_duration((time.time() - (self.t_first or self.t0)) / self.completed * remaining)
 
     def status_line(self) -> str:
         queued = self.total - self.completed - len(self.running)
@@ -58,6 +59,8 @@ class Progress:
     def start(self, run_id: str, label: str) -> None:
         if run_id in self.running:
             return
+        if self.t_first is None:
+            self.t_first = time.time()
         self.running[run_id] = label
         self.labels[run_id] = label
         self._print(f"{self.status_line()} | start {label} [{run_id}]")

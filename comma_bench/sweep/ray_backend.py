@@ -94,12 +94,18 @@ def _init_ray(address: str | None) -> bool:
 
     if ray.is_initialized():
         return False
+    address = address or os.environ.get("RAY_ADDRESS")  # ray.init would read it too, but reject our local options
     common = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address:
         ray.init(address=address, **common)
     else:
-        # A small object store: trials exchange only metrics, and Docker's 64 MB /dev/shm is then enough.
-        ray.init(include_dashboard=False, object_store_memory=256 * 2**20, **common)
+        try:
+            # A small object store: trials exchange only metrics, and Docker's 64 MB /dev/shm is then enough.
+            ray.init(include_dashboard=False, object_store_memory=256 * 2**20, **common)
+        except ValueError as exc:  # ray.init found a cluster started with `ray start` on this node: use it
+            if "existing cluster" not in str(exc):
+                raise
+            ray.init(address="auto", **common)
     return True
 
 
@@ -150,6 +156,7 @@ def run_ray(
 ) -> list[str]:
     """Execute `runs` as Ray Tune trials; returns the ids found running in another driver."""
     owns = _init_ray(address)
+    address = address or os.environ.get("RAY_ADDRESS")
     import ray
     from ray import tune
 

@@ -152,6 +152,8 @@ def summarize(result: SweepResult, spec: SweepSpec, wall_s: float, stream: TextI
             lines.append(f"  FAILED {run_id} {labels[run_id]}: {failure.get('reason')}{where}")
     for run_id in result.elsewhere:
         lines.append(f"  running elsewhere: {run_id} {labels[run_id]}")
+    if counts["todo"]:
+        lines.append(f"  {counts['todo']} runs not done: rerun the same command to resume them")
     lines.append(f"  records: {result.layout.runs}")
     print("\n".join(lines), file=stream, flush=True)
 

@@ -123,3 +123,11 @@ def test_kill_9_then_rerun_resumes_without_recomputing(ray_address, tmp_path):
         assert (root / "runs" / f"{run_id}.json").read_bytes() == content
     for run_id in interrupted:  # resumed from its last checkpoint, not restarted
         assert recs[run_id]["train"]["resumed_from"] >= 1, recs[run_id]["train"]
+
+
+def test_a_trial_larger_than_the_local_cluster_is_one_error(ray_address, tmp_path, capsys):
+    path = write_sweep(tmp_path, SMALL.replace("cpus: 1", "cpus: 4"))
+    assert main(["run", str(path), "--no-report", "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "resources.cpus=4 per trial but the Ray cluster has 2 CPUs" in err[0]
+    assert not list((tmp_path / "out" / "small" / "runs").glob("*.json"))
