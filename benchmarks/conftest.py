@@ -158,8 +158,21 @@ def _mem_total_gb() -> float | None:
     return None
 
 
+_FAILURES: list[dict[str, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    """Failed benchmarks are left out of pytest-benchmark's JSON; keep them so that RESULTS.md can say so."""
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = crash.message if crash is not None else str(report.longrepr)
+        first = (message.splitlines() or [""])[0][:300]
+        _FAILURES.append({"test": report.nodeid, "when": report.when, "message": first})
+
+
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     """Render RESULTS.md next to the JSON file pytest-benchmark is about to write (`make bench` writes both)."""
+    output_json["comma_bench_failures"] = list(_FAILURES)
     target = config.getoption("benchmark_json")
     if not target:
         return
