@@ -130,6 +130,14 @@ def _machine(data: dict) -> list[str]:
             f"- 1-minute load average: {cb['loadavg_start']:.2f} at the start, {cb.get('loadavg_end', 0):.2f} at the "
             "end (the machine's cores are shared; a load above the core count means other processes competed)"
         )
+    for extra in data.get("comma_bench_merged") or []:
+        load = extra.get("loadavg_start")
+        lines.append(
+            f"- groups {', '.join(extra['groups'])} come from a separate run (`{extra['file']}`, {extra['datetime']}, "
+            f"{extra.get('cpu_model')}, {extra.get('torch_threads')} threads"
+            + (f", load {load:.2f} at its start" if load is not None else "")
+            + ")"
+        )
     commit = data.get("commit_info", {})
     if commit.get("id"):
         dirty = " (with uncommitted changes)" if commit.get("dirty") else ""
@@ -267,18 +275,52 @@ def render(data: dict, *, json_name: str = "results.json") -> str:
     return "\n".join(out)
 
 
+def merge(docs: list[tuple[str, dict]]) -> dict:
+    """One document from several runs: later files replace whole groups of earlier ones (e.g. a later quick-start run).
+
+    Ratios stay within one run, because every group (and so every ratio) comes from exactly one file.
+    """
+    name0, base = docs[0]
+    merged = {**base, "benchmarks": list(base.get("benchmarks", [])), "comma_bench_merged": []}
+    failures = list(base.get("comma_bench_failures") or [])
+    for name, doc in docs[1:]:
+        new_groups = {b.get("group") or b["name"] for b in doc.get("benchmarks", [])}
+        merged["benchmarks"] = [b for b in merged["benchmarks"] if (b.get("group") or b["name"]) not in new_groups]
+        merged["benchmarks"] += doc.get("benchmarks", [])
+        tests = {b["fullname"] for b in doc.get("benchmarks", []) if "fullname" in b}
+        failures = [f for f in failures if f["test"] not in tests] + list(doc.get("comma_bench_failures") or [])
+        cb = doc.get("machine_info", {}).get("comma_bench", {})
+        merged["comma_bench_merged"].append(
+            {
+                "file": name,
+                "datetime": doc.get("datetime"),
+                "groups": sorted(new_groups),
+                "loadavg_start": cb.get("loadavg_start"),
+                "torch_threads": cb.get("torch_threads"),
+                "cpu_model": cb.get("cpu_model"),
+            }
+        )
+    merged["comma_bench_failures"] = failures
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render pytest-benchmark JSON as RESULTS.md")
-    parser.add_argument("json", type=Path, help="pytest-benchmark --benchmark-json output")
-    parser.add_argument("-o", "--output", type=Path, default=None, help="default: RESULTS.md next to the JSON")
+    parser.add_argument(
+        "json", type=Path, nargs="+", help="pytest-benchmark --benchmark-json output(s); later files replace groups"
+    )
+    parser.add_argument("-o", "--output", type=Path, default=None, help="default: RESULTS.md next to the first JSON")
     args = parser.parse_args(argv)
-    try:
-        data = json.loads(args.json.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"{args.json}: not a readable pytest-benchmark JSON ({exc})", file=sys.stderr)
-        return 2
-    target = args.output or args.json.with_name("RESULTS.md")
-    target.write_text(render(data, json_name=args.json.name))
+    docs = []
+    for path in args.json:
+        try:
+            docs.append((path.name, json.loads(path.read_text())))
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"{path}: not a readable pytest-benchmark JSON ({exc})", file=sys.stderr)
+            return 2
+    target = args.output or args.json[0].with_name("RESULTS.md")
+    data = merge(docs) if len(docs) > 1 else docs[0][1]
+    target.write_text(render(data, json_name=" + ".join(name for name, _ in docs)))
     print(f"wrote {target}")
     return 0
 

@@ -42,7 +42,8 @@ def test_quickstart_sweep(benchmark, tmp_path):
         result.update(wall_s=time.perf_counter() - start, peak_mb=sampler.peak_mb, processes=sampler.max_processes)
         # Raised inside the timed call, so that pytest-benchmark records a failed sweep as an error, not a time.
         tail = output.decode(errors="replace")[-3000:]
-        assert proc.returncode == 0, f"`comma-bench run {SWEEP}` exited with {proc.returncode}:\n{tail}"
+        first_error = next((line.strip() for line in tail.splitlines() if "Error" in line), "")
+        assert proc.returncode == 0, f"`comma-bench run {SWEEP}` exited with {proc.returncode}: {first_error}\n{tail}"
         records = [json.loads(p.read_text()) for p in out.rglob("*.json")]
         finished = [r for r in records if r.get("schema") == "comma-bench/run/1" and r.get("status") == "finished"]
         assert len(finished) == EXPECTED_RUNS, f"expected {EXPECTED_RUNS} finished run records, found {len(finished)}"
