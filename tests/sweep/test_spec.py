@@ -29,8 +29,8 @@ EXPECTED_RUNS = {
     "world_ablation_kd_weight": 3 * 2 * (5 + 1),
     "world_ablation_shots": 3 * 2 * (4 * 4) + 3 * 2,
     "world_ablation_comma_components": 3 * 2 * (6 + 1),
-    "world_cross_dataset": 5 * 2,
-    "world_domain_generalization": 5 * 2,
+    "world_cross_dataset": 4 * 2,
+    "world_domain_generalization": 4 * 2,
     "world_few_shot": 3 * 2 * (4 * 4) + 3 * 2,
 }
 
