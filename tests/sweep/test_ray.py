@@ -35,7 +35,7 @@ def test_quickstart_through_ray_with_failing_diverging_and_dying_runs(ray_addres
         "--executor", "tests.sweep.executors:real_or_fail",  # the real engine; seed 2 raises, seed 3 dies
         "--set", "datasets=[world/shapes]",
         "--set", "seeds=[1, 2, 3]",
-        "--set", "optim.epochs=1",
+        "--set", "methods.comma.optim.epochs=1",
         "--set", "exclude=[{method: [cocoop, maple]}, {seed: [2, 3], method: [coop, comma]}]",
         # CoOp diverges: a huge LR blows the context up to inf after the first step, so the loss becomes NaN.
         "--set", "rules=[{when: {method: coop}, set: {optim.warmup_lr: 1.0e+38, optim.batch_size: 4}}]",
