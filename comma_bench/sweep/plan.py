@@ -28,10 +28,6 @@ class PlannedRun:
     config: RunConfig  # what the engine runs
     label: str  # short human-readable name for the plan and progress lines
 
-    @property
-    def key(self) -> tuple[str, str, int]:
-        return (self.config.method, self.config.dataset, self.config.seed)
-
 
 def config_run_id(config: RunConfig) -> str:
     """The run id: the hash of the resolved config (every default filled in), exactly as the engine computes it.
