@@ -4,9 +4,10 @@ Order of precedence for a field (later wins): `RunConfig` / method defaults < to
 `backbone`, `optim` < `methods.<name>` overrides < the run's case < its grid values < `rules` (in file order).
 `exclude` is tested last, on the final values.
 
-An axis or case that sets `method_config.<field>` applies only to methods whose config has that field; the others
-run once for that axis, so a prompt-depth sweep can list zero-shot CLIP and CoOp as reference rows without running
-them once per depth. Runs whose resolved configs coincide are kept once.
+An axis or case that sets `method_config.<field>` applies only to methods whose config has that field, and `optim.*`
+only to methods that train; the others run once for that axis, so a prompt-depth or learning-rate sweep can list
+zero-shot CLIP and CoOp as reference rows without running them once per value. Runs whose resolved configs coincide
+are kept once.
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ def config_run_id(config: RunConfig) -> str:
 
 
 def _applies(path: str, method: str) -> bool:
-    return not path.startswith("method_config.") or path.removeprefix("method_config.") in names.method_fields(method)
+    """Whether setting `path` can change what `method` computes (else its axis collapses for that method)."""
+    if path.startswith("method_config."):
+        return path.removeprefix("method_config.") in names.method_fields(method)
+    if path.startswith("optim.") and path != "optim.test_batch_size":
+        return names.method_trains(method)  # zero-shot CLIP has no optimiser: an lr axis must not repeat it
+    return True
 
 
 def _case_variants(cases: tuple[Case, ...], method: str) -> list[tuple[str | None, dict[str, Any]]]:

@@ -76,6 +76,9 @@ def test_method_axes_apply_only_to_methods_with_that_setting(tmp_path):
             expected = {"method_config.prompt_depth": r.config.method_config["prompt_depth"], "shots": r.config.shots}
         assert r.config.axes == expected
     assert "prompt_depth=" in next(r.label for r in runs if r.config.method == "maple")
+    # Zero-shot CLIP has no optimiser: a learning-rate axis does not repeat it.
+    runs = expand(load_sweep(path, ["methods.zeroshot={}", "grid.optim.lr=[0.1, 0.2, 0.3]"]))
+    assert Counter(r.config.method for r in runs) == {"coop": 6, "maple": 6, "zeroshot": 2}
 
 
 def test_cases_rules_and_precedence(tmp_path):

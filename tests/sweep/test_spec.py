@@ -174,3 +174,13 @@ def test_yaml_reads_exponent_floats_and_keeps_strings():
         "e": 0.5,
         "f": "x1e3",
     }
+
+
+def test_the_readme_example_is_a_valid_sweep(tmp_path):
+    readme = (REPO / "comma_bench/sweep/README.md").read_text()
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    from comma_bench.sweep.plan import expand
+
+    runs = expand(load_sweep(write_sweep(tmp_path, example)))
+    # 3 datasets x 3 seeds x (zeroshot 1 + coop 2 lrs + maple 3 depths x 2 lrs + comma 3 x 3 x 2 lrs x 2 cases)
+    assert len(runs) == 3 * 3 * (1 + 2 + 6 + 36)
