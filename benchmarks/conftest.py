@@ -145,6 +145,8 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "mem_total_gb": _mem_total_gb(),
         "loadavg_start": _LOAD_AT_START[0] if _LOAD_AT_START else None,
         "loadavg_end": os.getloadavg()[0],
+        "command": " ".join(["python -m pytest", *config.invocation_params.args]),
+        "env": {k: v for k, v in os.environ.items() if k.startswith("COMMA_BENCH_BENCH_")},
     }
 
 

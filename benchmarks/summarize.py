@@ -5,6 +5,9 @@ its JSON). To re-render an existing JSON:
 
     .venv/bin/python -m benchmarks.summarize benchmarks/results.json -o benchmarks/RESULTS.md
 
+Later JSON arguments replace whole groups of earlier ones (a quick-start run added afterwards); `--supplement FILE`
+reports another run in its own section (e.g. a subset with one torch thread), never mixed into the main ratios.
+
 Nothing here is estimated: every time is a median of measured rounds, every ratio is a quotient of two medians from
 the same run, every memory figure was measured by `benchmarks/memory.py`. Benchmarks that did not run are listed as
 not measured.
@@ -220,8 +223,48 @@ def _context(benches: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def render(data: dict, *, json_name: str = "results.json") -> str:
-    """RESULTS.md for one pytest-benchmark JSON document."""
+def _sections(groups: dict[str, list[dict]], level: str) -> list[str]:
+    """Headline ratios, the training-step table and every group's table, with headings at `level` ("##")."""
+    out: list[str] = []
+    heads = _headlines(groups)
+    if heads:
+        out += [f"{level} Headline ratios", "", *heads, ""]
+    train = _train_table(groups)
+    if train:
+        out += [f"{level} Training step cost relative to a zero-shot forward", "", *train, ""]
+    out += [f"{level} All benchmarks", ""]
+    for group, benches in groups.items():
+        out += [f"{level}# {group}", ""]
+        ctx = _context(benches)
+        if ctx:
+            out += [ctx, ""]
+        out += [*_group_table(benches), ""]
+    return out
+
+
+def _supplement(name: str, doc: dict) -> list[str]:
+    cb = doc.get("machine_info", {}).get("comma_bench", {})
+    env = " ".join(f"{k}={v}" for k, v in sorted((cb.get("env") or {}).items()))
+    command = f"{env} {cb['command']}".strip() if cb.get("command") else "(not recorded)"
+    return [
+        f"## Supplementary run: `{name}` ({cb.get('torch_threads', '?')} torch threads)",
+        "",
+        "A separate run of some of the benchmarks, reported beside the main run, never mixed into its ratios. Command:",
+        "",
+        "```bash",
+        command,
+        "```",
+        "",
+        "Machine:",
+        "",
+        *_machine(doc),
+        "",
+        *_sections(_groups(doc), "###"),
+    ]
+
+
+def render(data: dict, *, json_name: str = "results.json", supplements: list[tuple[str, dict]] = ()) -> str:
+    """RESULTS.md for one pytest-benchmark JSON document (plus separately reported supplementary runs)."""
     groups = _groups(data)
     out = [
         "# comma-bench performance results",
@@ -244,19 +287,7 @@ def render(data: dict, *, json_name: str = "results.json") -> str:
         "the same values as its baseline inside the benchmark before it was timed.",
         "",
     ]
-    heads = _headlines(groups)
-    if heads:
-        out += ["## Headline ratios", "", *heads, ""]
-    train = _train_table(groups)
-    if train:
-        out += ["## Training step cost relative to a zero-shot forward", "", *train, ""]
-    out += ["## All benchmarks", ""]
-    for group, benches in groups.items():
-        out += [f"### {group}", ""]
-        ctx = _context(benches)
-        if ctx:
-            out += [ctx, ""]
-        out += [*_group_table(benches), ""]
+    out += _sections(groups, "##")
     quickstart_failed = any("test_quickstart" in f["test"] for f in data.get("comma_bench_failures") or [])
     if not any(g.startswith("quickstart") for g in groups) and not quickstart_failed:
         out += [
@@ -271,6 +302,8 @@ def render(data: dict, *, json_name: str = "results.json") -> str:
         out += ["## Failed benchmarks (not measured)", ""]
         out += [f"- `{f['test']}` ({f['when']}): {f['message']}" for f in failures]
         out += [""]
+    for name, doc in supplements:
+        out += _supplement(name, doc)
     out += ["## How memory was measured", "", MEMORY_NOTE, ""]
     return "\n".join(out)
 
@@ -309,18 +342,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "json", type=Path, nargs="+", help="pytest-benchmark --benchmark-json output(s); later files replace groups"
     )
+    parser.add_argument(
+        "--supplement",
+        type=Path,
+        action="append",
+        default=[],
+        help="another run reported in its own section (e.g. with other thread counts); repeatable",
+    )
     parser.add_argument("-o", "--output", type=Path, default=None, help="default: RESULTS.md next to the first JSON")
     args = parser.parse_args(argv)
-    docs = []
-    for path in args.json:
+    docs, extra = [], []
+    for path in [*args.json, *args.supplement]:
         try:
-            docs.append((path.name, json.loads(path.read_text())))
+            doc = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             print(f"{path}: not a readable pytest-benchmark JSON ({exc})", file=sys.stderr)
             return 2
+        (docs if path in args.json else extra).append((path.name, doc))
     target = args.output or args.json[0].with_name("RESULTS.md")
     data = merge(docs) if len(docs) > 1 else docs[0][1]
-    target.write_text(render(data, json_name=" + ".join(name for name, _ in docs)))
+    target.write_text(render(data, json_name=" + ".join(name for name, _ in docs), supplements=extra))
     print(f"wrote {target}")
     return 0
 
