@@ -201,7 +201,7 @@ def _group_table(benches: list[dict]) -> list[str]:
     ]
     for b in benches:
         st, info = b["stats"], b.get("extra_info", {})
-        rel = speed = "baseline" if b is base else "–"
+        rel = speed = "baseline" if b is base else "no baseline in this run"
         if base is not None and b is not base:
             rel = f"{_median(b) / _median(base):.2f}×"
             speed = f"{_median(base) / _median(b):.2f}×"
