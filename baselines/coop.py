@@ -54,6 +54,9 @@ class CoOp(PromptMethod):
         self.prompts = ClassPrompts(self.backbone, self.classnames, self.prompt_prefix, self.n_ctx).to(self.ctx.device)
 
     def text_features(self) -> torch.Tensor:
+        return self.memo("text_features", self._text_features)
+
+    def _text_features(self) -> torch.Tensor:
         embeds = self.prompts.assemble(self.ctx, self.config.class_token_position)  # [n_cls, 77, D]
         return encode_text(self.clip, embeds, self.prompts.eot, length=self.prompts.max_len).features  # [n_cls, E]
 

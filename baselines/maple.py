@@ -46,11 +46,15 @@ class MaPLe(DeepPromptLearner):
         single = nn.Linear(backbone.text_width, backbone.vision_width)
         self.coupling = nn.ModuleList([copy.deepcopy(single) for _ in range(depth - 1)])
 
+    def vision_prompts(self) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(proj(ctx) [n_ctx, Dv], J-1 x coupling_i(deep_text_i) [n_ctx, Dv])."""
+        v0 = self.proj(self.ctx)
+        return v0, [layer(p) for layer, p in zip(self.coupling, self.deep_text)]
+
     def forward(self, images: torch.Tensor) -> MethodOutput:
         deep_text = list(self.deep_text)
-        v0 = self.proj(self.ctx)  # [n_ctx, Dv]
-        deep_vision = [layer(p) for layer, p in zip(self.coupling, deep_text)]  # J-1 x [n_ctx, Dv]
-        text = self.encode_prompted_text(deep_text)
+        v0, deep_vision = self.memo("vision_prompts", self.vision_prompts)
+        text = self.memo("text", lambda: self.encode_prompted_text(deep_text))
         image_features = self.encode_prompted_image(images, v0, deep_vision)
         logits = cosine_logits(self.clip, image_features, text.features)
         return MethodOutput(

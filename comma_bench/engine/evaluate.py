@@ -6,8 +6,8 @@ mode without gradients; COMMA's KD term is not computed at test time (the offici
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 
 import torch
 from PIL import Image
@@ -42,6 +42,18 @@ def classification_metrics(pred: torch.Tensor, target: torch.Tensor, n_classes: 
     }
 
 
+@contextmanager
+def inference(method: torch.nn.Module) -> Iterator[None]:
+    """Eval mode with the prompts frozen (class text features computed once), restoring the previous mode."""
+    was_training = method.training
+    method.eval()
+    try:
+        with method.frozen_prompts():
+            yield
+    finally:
+        method.train(was_training)
+
+
 @torch.no_grad()
 def predict(
     method: torch.nn.Module,
@@ -52,17 +64,13 @@ def predict(
     progress: bool = False,
     desc: str = "eval",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    was_training = method.training
-    method.eval()
     preds, targets = [], []
-    try:
+    with inference(method):
         for images, labels in tqdm(loader, desc=desc, disable=not progress, leave=False):
             with autocast_for(device, precision):
                 logits = method(images.to(device, non_blocking=True)).logits  # [B, n_cls]
             preds.append(logits.argmax(dim=-1).cpu())
             targets.append(labels)
-    finally:
-        method.train(was_training)
     return torch.cat(preds), torch.cat(targets)
 
 
@@ -82,16 +90,12 @@ def image_features(model: torch.nn.Module, loader, *, device: torch.device, prec
 def predict_from_features(
     method, feats: torch.Tensor, *, batch_size: int, device: torch.device, precision: str = "fp32"
 ) -> torch.Tensor:
-    was_training = method.training
-    method.eval()
-    try:
-        preds = []
+    preds = []
+    with inference(method):
         for start in range(0, feats.shape[0], batch_size):
             with autocast_for(device, precision):
                 logits = method.logits_from_image_features(feats[start : start + batch_size].to(device))
             preds.append(logits.argmax(dim=-1).cpu())
-    finally:
-        method.train(was_training)
     return torch.cat(preds)
 
 

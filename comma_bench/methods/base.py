@@ -8,6 +8,8 @@ parameters, and moving or saving a method never copies CLIP's 150M weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -40,6 +42,25 @@ class PromptMethod(nn.Module):
         self.template = template
         self.kd_template = kd_template or template
         self.classnames = list(classnames)
+        self._frozen: dict[str, Any] | None = None  # image-independent outputs memoised during `frozen_prompts()`
+
+    @contextmanager
+    def frozen_prompts(self) -> Iterator[None]:
+        """Evaluate with the prompts fixed: image-independent outputs (class text features, vision prompts) are
+        computed once instead of once per batch. Used by evaluation under no_grad; results are identical."""
+        self._frozen = {}
+        try:
+            yield
+        finally:
+            self._frozen = None
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, reused within `frozen_prompts()` (never while gradients are being recorded)."""
+        if self._frozen is None or torch.is_grad_enabled():
+            return compute()
+        if key not in self._frozen:
+            self._frozen[key] = compute()
+        return self._frozen[key]
 
     @property
     def clip(self) -> nn.Module:

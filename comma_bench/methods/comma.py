@@ -173,11 +173,14 @@ class COMMA(DeepPromptLearner):
         return self.training and self.config.kd
 
     def forward(self, images: torch.Tensor) -> MethodOutput:
-        v0, slots = self.vision_prompts()
+        v0, slots = self.memo("vision_prompts", self.vision_prompts)
         kd_on = self.kd_active()
         full = kd_on and self.config.kd_positions == "all"
-        text = self.encode_prompted_text(
-            list(self.deep_text), hidden_layers=self.kd_blocks if kd_on else (), full_length=full
+        text = self.memo(
+            "text",
+            lambda: self.encode_prompted_text(
+                list(self.deep_text), hidden_layers=self.kd_blocks if kd_on else (), full_length=full
+            ),
         )
         image_features = self.encode_prompted_image(images, v0, slots)  # [B, E]
         logits = cosine_logits(self.clip, image_features, text.features)  # [B, n_cls]

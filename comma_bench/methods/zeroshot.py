@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from comma_bench.clip.prompted import cosine_logits, encode_image
+from comma_bench.clip.prompted import cosine_logits, encode_image, encode_text, token_embeddings
 from comma_bench.clip.prompts import clean_classname
 from comma_bench.methods.base import MethodOutput, PromptMethod
 from comma_bench.methods.registry import MethodSpec, register_method
@@ -32,7 +32,8 @@ class ZeroShotCLIP(PromptMethod):
     def set_classes(self, classnames, template=None, kd_template=None) -> None:
         super().set_classes(classnames, template, kd_template)
         texts = [self.template.format(clean_classname(c)) for c in self.classnames]
-        feats = self.clip.encode_text(self.backbone.tokenize(texts))  # [n_cls, E]
+        tokens = self.backbone.tokenize(texts)  # [n_cls, 77]
+        feats = encode_text(self.clip, token_embeddings(self.clip, tokens), tokens.argmax(-1)).features  # [n_cls, E]
         self.register_buffer("text_features", F.normalize(feats.float(), dim=-1), persistent=False)
 
     def logits_from_image_features(self, image_features: torch.Tensor) -> torch.Tensor:

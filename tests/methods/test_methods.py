@@ -267,3 +267,29 @@ def test_every_method_forward_backward_and_state_dict_round_trip(name, tiny_back
         fresh.set_classes(["siamese", "sphynx"], PETS, PETS)
         with torch.no_grad():
             assert fresh(images).logits.shape == (4, 2)
+
+
+@pytest.mark.parametrize("name", ["coop", "maple", "comma"])
+def test_frozen_prompts_compute_text_once_with_identical_logits(name, tiny_backbone, batch, monkeypatch):
+    torch.manual_seed(11)
+    extra = {"prompt_depth": 2} if name in ("maple", "comma") else {}
+    m = build(name, tiny_backbone, CLASSES, template=PETS, **extra)
+    m.eval()
+    with torch.no_grad():
+        plain = [m(x[None]).logits for x in batch[0]]
+    calls = []
+    original = m.encode_prompted_text if name != "coop" else m._text_features
+    monkeypatch.setattr(
+        m,
+        "encode_prompted_text" if name != "coop" else "_text_features",
+        lambda *a, **k: calls.append(1) or original(*a, **k),
+    )
+    with torch.no_grad(), m.frozen_prompts():
+        frozen = [m(x[None]).logits for x in batch[0]]
+    assert len(calls) == 1
+    assert all(torch.equal(a, b) for a, b in zip(plain, frozen))
+    m.train()
+    with m.frozen_prompts():  # while gradients are recorded nothing is memoised
+        m(batch[0][:1])
+        m(batch[0][:1])
+    assert len(calls) == 3
