@@ -88,12 +88,18 @@ def failed_record(
         vers: dict[str, Any] = versions()
     except Exception:
         vers = {}
+    try:  # the same resolved form a finished record holds, so the two compare field by field
+        from comma_bench.engine.run import resolved_config
+
+        config_dict = resolved_config(config)
+    except Exception:  # resolving may be what failed (an invalid method setting): keep what was asked for
+        config_dict = config.to_dict()
     return {
         "schema": SCHEMA,
         "run_id": run_id,
         "status": "failed",
         "kind": kind,
-        "config": config.to_dict(),
+        "config": config_dict,
         "evals": [],
         "metrics": {},
         "higher_is_better": {},
