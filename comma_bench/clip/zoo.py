@@ -38,12 +38,7 @@ def register_model(spec: ModelSpec) -> ModelSpec:
 
 def _ensure_loaded() -> None:
     import comma_bench.clip.tiny
-
-    try:
-        import comma_bench.world.model  # noqa: F401  (world-tiny)
-    except ModuleNotFoundError as exc:  # TODO(lead): strict once the world lands
-        if exc.name != "comma_bench.world.model":
-            raise
+    import comma_bench.world.model  # noqa: F401  (world-tiny)
 
 
 def get_model_spec(name: str) -> ModelSpec | None:

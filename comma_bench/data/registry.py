@@ -58,13 +58,7 @@ def _ensure_loaded() -> None:
     # The real datasets and the built-in world register themselves on import; importing here keeps
     # `list_datasets()` complete without the caller knowing which modules hold entries.
     import comma_bench.data.coop_format
-
-    try:
-        import comma_bench.world.datasets  # noqa: F401
-    except ModuleNotFoundError as exc:
-        # Tolerated only while the built-in world is not written yet; any other missing module is a real error.
-        if exc.name != "comma_bench.world.datasets":
-            raise
+    import comma_bench.world.datasets  # noqa: F401
 
 
 def list_datasets(pattern: str = "*") -> list[str]:

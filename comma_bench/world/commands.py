@@ -23,7 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("pretrain", help="pretrain world-tiny contrastively on the procedural corpus")
     p.add_argument("--out", required=True, metavar="FILE", help="weights file to write (.safetensors; a .json beside)")
-    p.add_argument("--steps", type=int, default=None, metavar="N", help="optimiser steps (default: the recipe's)")
+    p.add_argument(
+        "--vision-steps", type=int, default=None, metavar="N",
+        help="stage 1 (image-tower warm-up) steps; 0 skips it (default: the recipe's)",
+    )  # fmt: skip
+    p.add_argument("--steps", type=int, default=None, metavar="N", help="stage 2 (contrastive) steps (default: recipe)")
     p.add_argument("--seed", type=int, default=None, metavar="S", help="seed of init and corpus (default: 0)")
     p.add_argument("--batch-size", type=int, default=None, metavar="B", help="pairs per step (default: 128)")
     p.add_argument("--threads", type=int, default=None, metavar="T", help="torch threads (default: 2)")
@@ -65,19 +69,27 @@ def _pretrain(args: argparse.Namespace) -> int:
     import dataclasses
 
     from comma_bench.errors import UserError
+    from comma_bench.world.corpus import GROUP_SIZE
     from comma_bench.world.pretrain import PretrainRecipe, pretrain
 
     for name in ("steps", "batch_size", "threads", "eval_per_class"):
         _positive("--" + name.replace("_", "-"), getattr(args, name))
+    if args.vision_steps is not None and args.vision_steps < 0:
+        raise UserError(f"--vision-steps: expected 0 or a positive integer, got {args.vision_steps}")
+    if args.batch_size is not None and args.batch_size % GROUP_SIZE:
+        raise UserError(
+            f"--batch-size: expected a multiple of {GROUP_SIZE} (whole hard-negative groups), got {args.batch_size}"
+        )
     out = Path(args.out).expanduser()
     if out.suffix != ".safetensors":
         raise UserError(f"--out {str(out)!r}: expected a .safetensors file name")
-    changes = {k: getattr(args, k) for k in ("steps", "seed", "batch_size", "threads") if getattr(args, k) is not None}
-    recipe = dataclasses.replace(PretrainRecipe(), **changes)
-    if recipe.unmasked_steps > recipe.steps:
-        recipe = dataclasses.replace(recipe, unmasked_steps=recipe.steps // 5)
-    if recipe.warmup_steps > recipe.steps // 2:
-        recipe = dataclasses.replace(recipe, warmup_steps=max(1, recipe.steps // 10))
+    keys = ("vision_steps", "steps", "seed", "batch_size", "threads")
+    recipe = dataclasses.replace(
+        PretrainRecipe(), **{k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    )
+    shortest = min(recipe.steps, recipe.vision_steps) if recipe.vision_steps else recipe.steps
+    if recipe.warmup_steps > shortest // 2:  # short (test) runs: keep warm-up a tenth of the shortest stage
+        recipe = dataclasses.replace(recipe, warmup_steps=max(1, shortest // 10))
     meta = pretrain(out, recipe, progress=not args.no_progress, eval_per_class=args.eval_per_class)
     print(f"wrote {out} ({meta['bytes'] / 1e6:.1f} MB, sha256 {meta['sha256'][:12]}) in {meta['wall_time_s']:.0f}s")
     print(f"wrote {out.with_suffix('.json')}")

@@ -13,12 +13,14 @@ import dataclasses
 import numpy as np
 
 from comma_bench.world.captions import scene_caption
+from comma_bench.world.concepts import COLOURS
 from comma_bench.world.render import Scene, render
 from comma_bench.world.scenes import (
     COLOUR_NAMES,
     PATTERN_NAMES,
     SHAPE_NAMES,
     background,
+    contrasting_colour,
     make_object,
     paper_background,
     pick,
@@ -72,9 +74,84 @@ def sample_scene(rng: np.random.Generator) -> Scene:
     return Scene(objects=tuple(objs), **bg, **style)
 
 
+# Hard-negative groups. Contrastive learning only learns what tells the pairs of a batch apart, and colour, fill and
+# background alone nearly always do; shape would then be ignored. So consecutive pairs come in groups of GROUP_SIZE
+# that share everything except one concept (shape, colour or fill pattern), the way curated web batches contain
+# near-duplicates. Every batch (a multiple of GROUP_SIZE consecutive pairs) holds whole groups.
+GROUP_SIZE = 4
+GROUP_KINDS = ("shape", "colour", "pattern", "free")  # "free": independent scenes from `sample_scene`
+GROUP_PROBS = (0.45, 0.15, 0.15, 0.25)
+
+
+def group_scene(grng: np.random.Generator, rng: np.random.Generator, member: int) -> Scene:
+    """Member `member` of the group whose shared facts come from `grng` (identical for all members of a group)."""
+    kind = GROUP_KINDS[int(grng.choice(len(GROUP_KINDS), p=GROUP_PROBS))]
+    if kind == "free":
+        return sample_scene(rng)
+    shapes = [SHAPE_NAMES[i] for i in grng.permutation(len(SHAPE_NAMES))]
+    colours = [COLOUR_NAMES[i] for i in grng.permutation(len(COLOUR_NAMES))]
+    fills = [p for p in (PATTERN_NAMES[i] for i in grng.permutation(len(PATTERN_NAMES))) if p != "plain"]
+    shape, colour = shapes[0], colours[0]
+    fill = fills[0] if grng.random() < 0.5 else "plain"
+    if kind == "pattern" and grng.random() < 0.4:  # full-frame textures in one colour pair, differing in pattern
+        return texture_scene(grng_copy(grng), ["plain", *fills][member])
+    style = _style(grng)
+    if kind == "shape":
+        shape = shapes[member]
+    elif kind == "colour":
+        colour = colours[member]
+    else:
+        fill = ["plain", *fills][member]
+    group_colours = colours[:GROUP_SIZE] if kind == "colour" else [colour]
+    avoid = [COLOURS[c] for c in group_colours]
+    pattern_colour = contrasting_colour(grng, avoid, min_dist=110.0)
+    bg = paper_background(grng, avoid) if style.get("style") == "sketch" else background(grng, avoid, p_pattern=0.1)
+    if kind == "shape" and grng.random() < 0.6:
+        fill = "plain"  # clean silhouettes: the shape is the only thing that tells the members apart
+    sizes = ("medium", "large") if kind == "shape" else ("small", "medium", "large")
+    obj = make_object(rng, shape=shape, colour=colour, pattern=fill, pattern_colours=(pattern_colour,), sizes=sizes)
+    return Scene(objects=(obj,), **bg, **style)
+
+
+def grng_copy(grng: np.random.Generator) -> np.random.Generator:
+    """An independent copy of a group generator, so members draw identical shared colours from it."""
+    copy = np.random.default_rng()
+    copy.bit_generator.state = grng.bit_generator.state
+    return copy
+
+
+def sample(seed: int, index: int) -> tuple[Scene, np.ndarray, str]:
+    """Pair `index` of the stream with seed `seed`, with the scene it was drawn from: (scene, image, caption)."""
+    group, member = divmod(index, GROUP_SIZE)
+    grng = np.random.default_rng([CORPUS_STREAM, seed, group])
+    rng = np.random.default_rng([CORPUS_STREAM, seed, group, member])
+    scene = group_scene(grng, rng, member)
+    caption = scene_caption(rng, scene)
+    return scene, render(scene, rng), caption
+
+
 def example(seed: int, index: int) -> tuple[np.ndarray, str]:
     """Pair `index` of the stream with seed `seed`: (uint8 image [32, 32, 3], caption)."""
-    rng = np.random.default_rng([CORPUS_STREAM, seed, index])
-    scene = sample_scene(rng)
-    caption = scene_caption(rng, scene)
-    return render(scene, rng), caption
+    _, image, caption = sample(seed, index)
+    return image, caption
+
+
+IGNORE = -100  # label value for "not defined for this scene" (cross-entropy ignore_index)
+
+
+def scene_labels(scene: Scene) -> tuple[int, int, int]:
+    """(shape, colour, fill pattern) class ids of what a scene shows, IGNORE where it shows none or several.
+
+    Used only by the image-tower warm-up stage of pretraining (`comma_bench.world.pretrain`).
+    """
+    if not scene.objects:  # a full-frame texture: its pattern and its first colour
+        return IGNORE, COLOUR_NAMES.index(scene.background), PATTERN_NAMES.index(scene.background_pattern)
+
+    def common(values: list[str], names: tuple[str, ...]) -> int:
+        return names.index(values[0]) if len(set(values)) == 1 else IGNORE
+
+    objs = scene.objects
+    shape = common([o.shape for o in objs], SHAPE_NAMES)
+    colour = common([o.colour for o in objs], COLOUR_NAMES)
+    fill = IGNORE if scene.style == "sketch" else common([o.pattern for o in objs], PATTERN_NAMES)
+    return shape, colour, fill

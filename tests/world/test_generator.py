@@ -86,3 +86,26 @@ def test_grammar_helpers():
     assert article("orange star") == "an orange star" and article("red oval") == "a red oval"
     assert plural("cross") == "crosses" and plural("star") == "stars"
     assert position_name(0.1, 0.1) == "in the top left corner" and position_name(0.5, 0.5) == "in the center"
+
+
+def test_corpus_groups_differ_in_one_concept_and_labels_match_the_scene():
+    from comma_bench.world.corpus import GROUP_SIZE, IGNORE, sample, scene_labels
+    from comma_bench.world.scenes import COLOUR_NAMES, SHAPE_NAMES
+
+    kinds = {"shape": 0, "colour": 0}
+    for group in range(40):
+        scenes = [sample(5, group * GROUP_SIZE + j)[0] for j in range(GROUP_SIZE)]
+        if not all(len(s.objects) == 1 for s in scenes):
+            continue
+        objs = [s.objects[0] for s in scenes]
+        if len({o.shape for o in objs}) == GROUP_SIZE and len({o.colour for o in objs}) == 1:
+            kinds["shape"] += 1
+            assert len({s.background for s in scenes}) == 1  # everything but the shape is shared
+        if len({o.colour for o in objs}) == GROUP_SIZE and len({o.shape for o in objs}) == 1:
+            kinds["colour"] += 1
+        for s in scenes:
+            shape, colour, _ = scene_labels(s)
+            assert SHAPE_NAMES[shape] == s.objects[0].shape and COLOUR_NAMES[colour] == s.objects[0].colour
+    assert kinds["shape"] >= 8 and kinds["colour"] >= 2
+    texture = next(s for s in (sample(5, i)[0] for i in range(400)) if not s.objects)
+    assert scene_labels(texture)[0] == IGNORE

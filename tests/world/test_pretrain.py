@@ -28,28 +28,29 @@ def test_truncated_text_encoding_equals_the_full_context():
 
 
 def test_same_seed_gives_identical_weights_and_the_loss_moves():
-    recipe = PretrainRecipe(steps=3, batch_size=8, warmup_steps=1, unmasked_steps=1, lr=1e-3, threads=1)
+    recipe = PretrainRecipe(vision_steps=2, steps=2, batch_size=8, warmup_steps=1, threads=1)
     a, log_a = train(recipe, progress=False, log_every=1, workers=0)
     b, log_b = train(recipe, progress=False, log_every=1, workers=0)
     for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(pa, pb), name
-    assert log_a["loss_curve"] == log_b["loss_curve"] and len(log_a["loss_curve"]) == 3
-    assert a.visual.patch_dropout.__class__.__name__ == "Identity"  # FLIP masking removed after training
-    fresh = build_model()
+    assert log_a["loss_curves"] == log_b["loss_curves"]
+    assert [len(c) for c in log_a["loss_curves"].values()] == [2, 2]  # both stages ran
     torch.manual_seed(recipe.seed)
-    fresh = build_model()
-    assert not torch.equal(fresh.visual.conv1.weight, a.visual.conv1.weight)
+    init = build_model()  # the same initial weights the run started from: training changed them
+    assert not torch.equal(init.visual.conv1.weight, a.visual.conv1.weight)
+    assert not torch.equal(init.token_embedding.weight, a.token_embedding.weight)
 
 
 @pytest.mark.slow
 def test_cli_pretrain_writes_fp16_weights_and_metadata(tmp_path, capsys):
     out = tmp_path / "w.safetensors"
-    argv = ["world", "pretrain", "--out", str(out), "--steps", "2", "--batch-size", "8", "--threads", "1"]
+    argv = ["world", "pretrain", "--out", str(out), "--vision-steps", "1", "--steps", "2", "--batch-size", "8"]
     assert main([*argv, "--eval-per-class", "1", "--no-progress"]) == 0
     sd = load_file(str(out))
     assert all(v.dtype == torch.float16 for v in sd.values() if v.is_floating_point())
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["sha256"] == sha256_of(out) and meta["recipe"]["steps"] == 2 and meta["recipe"]["seed"] == 0
+    assert meta["recipe"]["vision_steps"] == 1 and "--vision-steps 1 --steps 2" in meta["command"]
     assert set(meta["zero_shot_accuracy"]) >= {"world/shapes", "world/objects-sketch"}
     assert set(meta["zero_shot_accuracy"]["world/shapes"]) == {"base", "new", "all"}
 
@@ -58,3 +59,5 @@ def test_cli_pretrain_rejects_bad_arguments(tmp_path, capsys):
     assert main(["world", "pretrain", "--out", str(tmp_path / "w.pt")]) == 2
     assert "expected a .safetensors file name" in capsys.readouterr().err
     assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--steps", "0"]) == 2
+    assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--batch-size", "6"]) == 2
+    assert "multiple of 4" in capsys.readouterr().err
