@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from comma_bench.clip.prompted import cosine_logits, encode_image, encode_text
-from comma_bench.clip.prompts import ClassPrompts, context_from_text, random_context
+from comma_bench.clip.prompts import ClassPrompts, coop_context
 from comma_bench.methods import MethodOutput, MethodSpec, PromptMethod, register_method
 
 
@@ -37,15 +37,7 @@ class CoCoOp(PromptMethod):
     def __init__(self, backbone, classnames, *, template, kd_template=None, config: CoCoOpConfig | None = None):
         super().__init__(backbone, classnames, template=template, kd_template=kd_template)
         self.config = config = config or CoCoOpConfig()
-        if config.ctx_init:
-            init = config.ctx_init.replace("_", " ")
-            self.n_ctx = len(init.split(" "))
-            ctx = context_from_text(backbone, init, self.n_ctx)
-            self.prompt_prefix = init
-        else:
-            self.n_ctx = config.n_ctx
-            ctx = random_context(backbone, self.n_ctx)
-            self.prompt_prefix = " ".join(["X"] * self.n_ctx)
+        ctx, self.prompt_prefix, self.n_ctx = coop_context(backbone, config.ctx_init, config.n_ctx)
         self.ctx = nn.Parameter(ctx)  # [n_ctx, Dt]
         vis_dim, hidden = backbone.embed_dim, backbone.embed_dim // 16
         self.meta_net = nn.Sequential(

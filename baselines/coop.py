@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from comma_bench.clip.prompted import cosine_logits, encode_image, encode_text
-from comma_bench.clip.prompts import CLASS_TOKEN_POSITIONS, ClassPrompts, context_from_text, random_context
+from comma_bench.clip.prompts import CLASS_TOKEN_POSITIONS, ClassPrompts, coop_context
 from comma_bench.methods import MethodOutput, MethodSpec, PromptMethod, register_method
 
 
@@ -35,15 +35,9 @@ class CoOp(PromptMethod):
     def __init__(self, backbone, classnames, *, template, kd_template=None, config: CoOpConfig | None = None):
         super().__init__(backbone, classnames, template=template, kd_template=kd_template)
         self.config = config = config or CoOpConfig()
-        if config.ctx_init:
-            init = config.ctx_init.replace("_", " ")
-            self.n_ctx = len(init.split(" "))  # official: M is the number of words of the init string
-            ctx = context_from_text(backbone, init, self.n_ctx)
-            self.prompt_prefix = init
-        else:
-            self.n_ctx = config.n_ctx
-            ctx = random_context(backbone, self.n_ctx, per_class=len(classnames) if config.csc else None)
-            self.prompt_prefix = " ".join(["X"] * self.n_ctx)
+        ctx, self.prompt_prefix, self.n_ctx = coop_context(
+            backbone, config.ctx_init, config.n_ctx, per_class=len(classnames) if config.csc else None
+        )
         self.ctx = nn.Parameter(ctx)  # [n_ctx, D] or [n_cls, n_ctx, D] (csc), model dtype
         self.prompts = ClassPrompts(backbone, classnames, self.prompt_prefix, self.n_ctx)
 

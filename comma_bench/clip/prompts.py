@@ -40,6 +40,21 @@ def random_context(backbone: Backbone, n_ctx: int, *, per_class: int | None = No
     return ctx
 
 
+def coop_context(
+    backbone: Backbone, ctx_init: str, n_ctx: int, *, per_class: int | None = None
+) -> tuple[torch.Tensor, str, int]:
+    """CoOp/CoCoOp's context rule: (initial ctx, prompt prefix, effective n_ctx).
+
+    With an init string, n_ctx becomes its number of words and ctx its token embeddings (methods.md §3); otherwise
+    ctx is N(0, 0.02^2) ([n_cls, n_ctx, D] when `per_class`) behind "X X ... X" placeholders.
+    """
+    if ctx_init:
+        init = ctx_init.replace("_", " ")
+        n = len(init.split(" "))
+        return context_from_text(backbone, init, n), init, n
+    return random_context(backbone, n_ctx, per_class=per_class), " ".join(["X"] * n_ctx), n_ctx
+
+
 class ClassPrompts(nn.Module):
     """Frozen token embeddings of `"<prefix> <class>."` for every class, ready to receive a learnable context.
 
