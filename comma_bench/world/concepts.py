@@ -42,7 +42,8 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 }
 BASIC_COLOURS = tuple(list(COLOURS)[:12])
 
-# Neutral backgrounds used when a scene's background is not a colour from the palette.
+# Neutral backgrounds used when a scene's background is not a colour from the palette. Light ones are the usual
+# photo/icon convention and are drawn more often (LIGHT_BACKGROUND_SHARE).
 NEUTRAL_BACKGROUNDS: dict[str, tuple[int, int, int]] = {
     "white": (240, 240, 238),
     "light gray": (200, 200, 200),
@@ -50,11 +51,12 @@ NEUTRAL_BACKGROUNDS: dict[str, tuple[int, int, int]] = {
     "black": (18, 18, 20),
     "beige": (225, 210, 180),
 }
+LIGHT_BACKGROUNDS = ("white", "light gray", "beige")
+LIGHT_BACKGROUND_SHARE = 0.8
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Shapes: name -> (mask function of local coords, rotation range in degrees). The rotation range keeps a square a
-# square (not a diamond) and a cross a cross (not an x).
+# Shapes: name -> mask function of local coordinates and the rotations it is drawn with.
 def _regular_polygon(n: int, phase: float = -np.pi / 2) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     # A vertex at `phase` (pointing up by default); inside = on the inner side of every edge.
     normals = phase + np.pi / n + 2 * np.pi * np.arange(n) / n
@@ -101,27 +103,31 @@ def _arrow(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Shape:
     mask: Callable[[np.ndarray, np.ndarray], np.ndarray]  # local (u, v) -> bool inside; circumradius 1
-    rotation: float  # max |rotation| in degrees that keeps the shape recognisably itself (180 = any)
-    aspect: tuple[float, float] = (1.0, 1.0)  # range of width/height stretch applied before rotation
+    rotation: float  # max |rotation| in degrees: icons stand upright, with a little jitter
+    mirrored: bool = False  # also drawn rotated by 180 degrees (an arrow points left or right)
 
 
+# Icons are drawn upright (small jitter only), as objects mostly are in photos. Free rotation made shape the slowest
+# concept to learn by far: a supervised probe of the image tower reached 42% on eight shapes after 200 steps with free
+# rotation, 58% upright, 80% upright on light backgrounds.
 SHAPES: dict[str, Shape] = {
-    "circle": Shape(lambda u, v: u * u + v * v <= 1.0, 180),
-    "oval": Shape(lambda u, v: u * u + (v / 0.58) ** 2 <= 1.0, 180),
-    "square": Shape(lambda u, v: np.maximum(np.abs(u), np.abs(v)) <= 0.78, 12),
-    "triangle": Shape(_regular_polygon(3), 15),
-    "diamond": Shape(lambda u, v: np.abs(u) / 0.75 + np.abs(v) <= 1.0, 10),
-    "pentagon": Shape(_regular_polygon(5), 20),
-    "hexagon": Shape(_regular_polygon(6, 0.0), 20),
-    "octagon": Shape(_regular_polygon(8, np.pi / 8), 15),
-    "star": Shape(_star(), 20),
-    "heart": Shape(_heart, 15),
+    "circle": Shape(lambda u, v: u * u + v * v <= 1.0, 0),
+    "oval": Shape(lambda u, v: u * u + (v / 0.58) ** 2 <= 1.0, 8),
+    "square": Shape(lambda u, v: np.maximum(np.abs(u), np.abs(v)) <= 0.78, 8),
+    "triangle": Shape(_regular_polygon(3), 8),
+    "diamond": Shape(lambda u, v: np.abs(u) / 0.75 + np.abs(v) <= 1.0, 8),
+    "pentagon": Shape(_regular_polygon(5), 8),
+    "hexagon": Shape(_regular_polygon(6, 0.0), 8),
+    "star": Shape(_star(), 8),
+    "heart": Shape(_heart, 8),
     "cross": Shape(
-        lambda u, v: ((np.abs(u) <= 0.3) & (np.abs(v) <= 0.92)) | ((np.abs(u) <= 0.92) & (np.abs(v) <= 0.3)), 10
+        lambda u, v: ((np.abs(u) <= 0.3) & (np.abs(v) <= 0.92)) | ((np.abs(u) <= 0.92) & (np.abs(v) <= 0.3)), 8
     ),
-    "ring": Shape(lambda u, v: (u * u + v * v <= 1.0) & (u * u + v * v >= 0.36), 180),
-    "crescent": Shape(lambda u, v: (u * u + v * v <= 1.0) & ((u - 0.5) ** 2 + (v + 0.1) ** 2 > 0.72), 180),
-    "arrow": Shape(_arrow, 180),
+    "ring": Shape(lambda u, v: (u * u + v * v <= 1.0) & (u * u + v * v >= 0.36), 0),
+    "crescent": Shape(
+        lambda u, v: (u * u + v * v <= 1.0) & ((u - 0.5) ** 2 + (v + 0.1) ** 2 > 0.72), 10, mirrored=True
+    ),
+    "arrow": Shape(_arrow, 8, mirrored=True),
 }
 
 

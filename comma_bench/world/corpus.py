@@ -70,7 +70,7 @@ def sample_scene(rng: np.random.Generator) -> Scene:
     if style.get("style") == "sketch":
         bg = paper_background(rng, avoid)
     else:
-        bg = background(rng, avoid, p_pattern=0.1)
+        bg = background(rng, avoid, p_neutral=0.75, p_pattern=0.1)
     return Scene(objects=tuple(objs), **bg, **style)
 
 
@@ -105,7 +105,8 @@ def group_scene(grng: np.random.Generator, rng: np.random.Generator, member: int
     group_colours = colours[:GROUP_SIZE] if kind == "colour" else [colour]
     avoid = [COLOURS[c] for c in group_colours]
     pattern_colour = contrasting_colour(grng, avoid, min_dist=110.0)
-    bg = paper_background(grng, avoid) if style.get("style") == "sketch" else background(grng, avoid, p_pattern=0.1)
+    sketch = style.get("style") == "sketch"
+    bg = paper_background(grng, avoid) if sketch else background(grng, avoid, p_neutral=0.75, p_pattern=0.1)
     if kind == "shape" and grng.random() < 0.6:
         fill = "plain"  # clean silhouettes: the shape is the only thing that tells the members apart
     sizes = ("medium", "large") if kind == "shape" else ("small", "medium", "large")

@@ -3,9 +3,9 @@
 | key                   | plays the role of           | classes                | zero-shot template                 |
 |-----------------------|-----------------------------|------------------------|------------------------------------|
 | world/objects         | ImageNet (source)           | 100 colour x shape     | a photo of a {}.                   |
-| world/shapes          | Caltech101 (coarse)         | 14 shapes              | a photo of a {}.                   |
+| world/shapes          | Caltech101 (coarse)         | 13 shapes              | a photo of a {}.                   |
 | world/patterns        | DTD (textures)              | 12 fill patterns       | {} texture.                        |
-| world/badges          | Pets/Cars (fine-grained)    | 20 pattern x polygon   | a photo of a {}, a type of badge.  |
+| world/badges          | Pets/Cars (fine-grained)    | 20 pattern x shape     | a photo of a {}, a type of badge.  |
 | world/colors          | Flowers (fine-grained)      | 18 colour names        | a photo of a {} object.            |
 | world/objects-sketch  | ImageNet-Sketch (DG)        | = world/objects        | a photo of a {}.                   |
 | world/objects-palette | ImageNet-R-like style (DG)  | = world/objects        | a photo of a {}.                   |
@@ -95,7 +95,7 @@ def _patterns(rng: np.random.Generator, cls: str) -> Scene:
     return texture_scene(rng, cls, **extra)
 
 
-BADGE_SHAPES = ("circle", "hexagon", "pentagon", "square", "star")
+BADGE_SHAPES = ("circle", "heart", "square", "star", "triangle")
 BADGE_PATTERNS = ("checkered", "dotted", "plain", "striped")
 
 
@@ -107,8 +107,12 @@ def _badges(rng: np.random.Generator, cls: str) -> Scene:
 
 
 def _colors(rng: np.random.Generator, cls: str) -> Scene:
-    obj = make_object(rng, colour=cls, pattern="plain", sizes=("medium", "large"))
-    return Scene(objects=(obj,), **background(rng, [obj.rgb], p_neutral=0.85, min_dist=90.0))
+    # The class is the object's main colour. Nuisances: a second colour in 40% of fills, small objects, coloured
+    # backgrounds, a colour cast and lowered contrast, against near shades (maroon/red, navy/blue, teal/cyan, ...).
+    obj = make_object(rng, colour=cls, p_pattern=0.4)
+    tint = tuple(float(t) for t in rng.uniform(0.8, 1.2, 3))
+    bg = background(rng, [obj.rgb], p_neutral=0.5, min_dist=90.0)
+    return Scene(objects=(obj,), **bg, tint=tint, contrast=float(rng.uniform(0.7, 1.0)))
 
 
 OBJECT_COLOURS = ("black", "blue", "brown", "green", "orange", "pink", "purple", "red", "white", "yellow")
@@ -176,7 +180,7 @@ WORLD_DATASETS: dict[str, WorldDataset] = {
             kd_template="a photo of a {}.",
             sampler=_shapes,
             per_class=(60, 20, 40),
-            description="14 coarse shape classes in any colour, fill and background, some with a distractor",
+            description="13 coarse shape classes in any colour, fill and background, some with a distractor",
             tags=(TAG_BASE2NOVEL, TAG_XD_TARGET, "coarse"),
         ),
         WorldDataset(
@@ -198,7 +202,7 @@ WORLD_DATASETS: dict[str, WorldDataset] = {
             kd_template="a photo of a {}, a type of badge.",
             sampler=_badges,
             per_class=(60, 20, 40),
-            description="20 fine-grained fill-pattern x polygon classes (similar outlines, colour irrelevant)",
+            description="20 fine-grained fill-pattern x shape classes (colour irrelevant, patterns similar at 32 px)",
             tags=(TAG_BASE2NOVEL, TAG_XD_TARGET, "fine_grained"),
         ),
         WorldDataset(
@@ -209,7 +213,7 @@ WORLD_DATASETS: dict[str, WorldDataset] = {
             kd_template="a photo of a {} object.",
             sampler=_colors,
             per_class=(60, 20, 40),
-            description="18 fine-grained colour classes, including near shades (maroon/red, navy/blue, teal/cyan)",
+            description="18 fine-grained colour classes with near shades, colour casts and two-colour fills",
             tags=(TAG_BASE2NOVEL, TAG_XD_TARGET, "fine_grained"),
         ),
         WorldDataset(

@@ -29,7 +29,6 @@ class WorldObject:
     cy: float  # centre, fraction of the image height
     radius: float  # circumradius as a fraction of the image side
     rotation: float = 0.0  # degrees, counter-clockwise on screen
-    aspect: float = 1.0  # horizontal stretch before rotation
     pattern: str = "plain"  # key of concepts.PATTERNS filling the object
     pattern_colour: str = "white"  # name of the pattern's second colour (captions)
     pattern_rgb: RGB = (255.0, 255.0, 255.0)  # the second colour actually drawn
@@ -84,7 +83,7 @@ def object_mask(obj: WorldObject, x: np.ndarray, y: np.ndarray, size: int) -> np
     a = np.deg2rad(obj.rotation)
     dx, dy = x - obj.cx * size, y - obj.cy * size
     r = obj.radius * size
-    u = (dx * np.cos(a) - dy * np.sin(a)) / (r * obj.aspect)
+    u = (dx * np.cos(a) - dy * np.sin(a)) / r
     v = (dx * np.sin(a) + dy * np.cos(a)) / r
     return SHAPES[obj.shape].mask(u, v)
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from comma_bench.world.concepts import COLOURS, NEUTRAL_BACKGROUNDS, PATTERNS, SHAPES, SIZES
+from comma_bench.world.concepts import (
+    COLOURS,
+    LIGHT_BACKGROUND_SHARE,
+    LIGHT_BACKGROUNDS,
+    NEUTRAL_BACKGROUNDS,
+    PATTERNS,
+    SHAPES,
+    SIZES,
+)
 from comma_bench.world.render import RGB, Scene, WorldObject
 
 PATTERN_NAMES = tuple(PATTERNS)
@@ -48,7 +56,9 @@ def background(
 ) -> dict:
     """Keyword arguments of `Scene` for a background that stays visible against the colours in `avoid`."""
     if rng.random() < p_neutral:
-        names = [n for n, c in NEUTRAL_BACKGROUNDS.items() if all(colour_distance(c, a) >= min_dist for a in avoid)]
+        light = rng.random() < LIGHT_BACKGROUND_SHARE
+        pool = [n for n in NEUTRAL_BACKGROUNDS if (n in LIGHT_BACKGROUNDS) == light]
+        names = [n for n in pool if all(colour_distance(NEUTRAL_BACKGROUNDS[n], a) >= min_dist for a in avoid)]
         if not names:
             names = [
                 max(NEUTRAL_BACKGROUNDS, key=lambda n: min(colour_distance(NEUTRAL_BACKGROUNDS[n], a) for a in avoid))
@@ -97,7 +107,9 @@ def make_object(
         margin = min(radius * 0.8, 0.42)
         centre = (float(rng.uniform(margin, 1 - margin)), float(rng.uniform(margin, 1 - margin)))
     spec = SHAPES[shape]
-    rotation = float(rng.uniform(-spec.rotation, spec.rotation))
+    rotation = float(rng.uniform(-spec.rotation, spec.rotation)) if spec.rotation else 0.0
+    if spec.mirrored and rng.random() < 0.5:
+        rotation += 180.0
     return WorldObject(
         shape=shape,
         colour=colour,
