@@ -61,3 +61,17 @@ def test_cli_pretrain_rejects_bad_arguments(tmp_path, capsys):
     assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--steps", "0"]) == 2
     assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--batch-size", "6"]) == 2
     assert "multiple of 4" in capsys.readouterr().err
+
+
+def test_locked_image_tower_is_untouched_by_the_contrastive_stage():
+    """LiT: stage 2 trains the text tower and temperature only; the image tower leaves it bit-identical."""
+    common = dict(vision_steps=2, batch_size=8, warmup_steps=1, threads=1)
+    vision_only, _ = train(PretrainRecipe(steps=0, **common), progress=False, workers=0)
+    both, _ = train(PretrainRecipe(steps=2, **common), progress=False, workers=0)
+    for (name, a), (_, b) in zip(vision_only.visual.state_dict().items(), both.visual.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert not torch.equal(vision_only.token_embedding.weight, both.token_embedding.weight)
+    flags = {n: p.requires_grad for n, p in build_model().visual.named_parameters()}  # the fixed sin-cos table: False
+    assert {n: p.requires_grad for n, p in both.visual.named_parameters()} == flags  # the lock is released again
+    unlocked, _ = train(PretrainRecipe(steps=2, lock_image_tower=False, **common), progress=False, workers=0)
+    assert not torch.equal(unlocked.visual.conv1.weight, both.visual.conv1.weight)

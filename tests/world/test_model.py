@@ -1,0 +1,89 @@
+"""The shipped world-tiny weights: checksum, size, loading through the backbone API, and real zero-shot accuracy."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from comma_bench.world.datasets import WORLD_DATASETS
+from comma_bench.world.evaluate import zeroshot_subsets
+from comma_bench.world.model import METADATA, NAME, OPEN_CLIP_KWARGS, WEIGHTS
+from comma_bench.world.pretrain import measure_zeroshot, sha256_of
+
+DOWNSTREAM = ("objects", "shapes", "patterns", "badges", "colors")
+VARIANTS = ("objects-sketch", "objects-palette", "objects-noise")
+
+
+@pytest.fixture(scope="module")
+def meta():
+    return json.loads(METADATA.read_text())
+
+
+@pytest.fixture(scope="module")
+def backbone():
+    from comma_bench.clip import load_backbone
+
+    return load_backbone(NAME, "builtin")
+
+
+def test_weights_file_is_small_and_matches_its_recorded_checksum(meta):
+    assert WEIGHTS.stat().st_size <= 16_000_000
+    assert meta["sha256"] == sha256_of(WEIGHTS)
+    assert meta["bytes"] == WEIGHTS.stat().st_size
+    assert meta["open_clip_kwargs"] == json.loads(json.dumps(OPEN_CLIP_KWARGS))  # weights fit the registered spec
+
+
+def test_loads_through_the_backbone_api_frozen_with_the_real_tokenizer(backbone):
+    assert backbone.image_size == 32 and backbone.context_length == 77
+    assert backbone.text_layers == 4 and backbone.vision_layers == 4 and backbone.quick_gelu
+    assert not any(p.requires_grad for p in backbone.model.parameters())
+    assert backbone.tokenize(["a photo of a star."]).shape == (1, 77)
+    # fp16 storage is cast back to fp32, and the trained weights are not the random init
+    assert backbone.model.visual.conv1.weight.dtype == torch.float32
+    torch.manual_seed(0)
+    from comma_bench.world.model import build_model
+
+    assert not torch.allclose(build_model().visual.conv1.weight, backbone.model.visual.conv1.weight)
+
+
+@pytest.fixture(scope="module")
+def measured(backbone):
+    """Zero-shot accuracy of the shipped weights on the full test split of every built-in dataset (about 20 s)."""
+    return measure_zeroshot(backbone.model)
+
+
+def test_the_recorded_accuracy_is_what_the_shipped_weights_measure(meta, measured):
+    assert meta["zero_shot_eval"]["per_class"] is None  # recorded on the full test splits, as measured here
+    assert set(measured) == set(meta["zero_shot_accuracy"])
+    for key, subsets in measured.items():
+        for subset, value in subsets.items():
+            # 0.5 points: room for an argmax tie broken differently by another CPU's summation order, not for drift
+            assert value == pytest.approx(meta["zero_shot_accuracy"][key][subset], abs=0.5), (key, subset)
+
+
+@pytest.mark.parametrize("name", DOWNSTREAM)
+def test_zero_shot_meets_the_novel_target(measured, name):
+    acc = measured[f"world/{name}"]
+    assert acc["new"] >= 60.0, acc
+    chance = 100.0 / math.ceil(len(WORLD_DATASETS[name].classnames) / 2)
+    assert acc["base"] >= 3 * chance, acc
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_zero_shot_on_shifted_variants_is_far_above_chance(measured, name):
+    chance = 100.0 / len(WORLD_DATASETS[name].classnames)
+    assert len(WORLD_DATASETS[name].classnames) == 100 and measured[f"world/{name}"]["all"] >= 20 * chance
+
+
+def test_the_engine_reproduces_the_world_evaluator_on_a_built_in_dataset(backbone):
+    """Zero-shot CLIP through the real pipeline (registry, loader, transforms, engine) gives the same numbers."""
+    from comma_bench.config.schema import RunConfig
+    from comma_bench.engine.run import execute_run
+
+    record = execute_run(RunConfig(method="zeroshot", dataset="world/patterns"), progress=False, use_cache=False)
+    ours = zeroshot_subsets(backbone.model, backbone.tokenizer, WORLD_DATASETS["patterns"], subsets=("base", "new"))
+    assert record["metrics"]["base"] == pytest.approx(ours["base"].accuracy, abs=1e-6)
+    assert record["metrics"]["novel"] == pytest.approx(ours["new"].accuracy, abs=1e-6)
