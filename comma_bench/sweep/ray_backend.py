@@ -211,18 +211,19 @@ def run_ray(
             ),
         )
         results = tuner.fit()
-        by_id = {run.run_id: run for run in todo}
-        for result in results:
-            run_id = (result.config or {}).get("run_id")
-            if run_id not in by_id or result.error is None:
-                continue
-            rec_path = layout.record(run_id)
+        errors = {(r.config or {}).get("run_id"): r.error for r in results if r.error is not None}
+        # Every planned run must end with a record of its own. One without is a trial whose process died (an OOM
+        # kill, a segfault): it is recorded as failed from its absence, not only when Tune's result names it, since
+        # Tune may report a dead actor's trial without its config.
+        for run in todo:
+            rec_path = layout.record(run.run_id)
             if rec_path.exists() and rec_path.stat().st_mtime >= t0:
-                continue  # the trial wrote its own record before Tune saw the error
-            first_line = (str(result.error).strip().splitlines() or [""])[0]
-            exc = TrialDiedError(f"the trial's process died before writing a record ({first_line})")
-            record = failed_record(by_id[run_id].config, run_id, exc, str(result.error), 0.0, layout)
-            write_record(layout, run_id, record)
+                continue  # the trial wrote its own record (finished, or failed with its own traceback)
+            error = errors.get(run.run_id)
+            detail = (str(error).strip().splitlines() or [""])[0] if error is not None else "Tune reported no error"
+            exc = TrialDiedError(f"the trial's process died before writing a record ({detail})")
+            record = failed_record(run.config, run.run_id, exc, str(error or detail), 0.0, layout)
+            write_record(layout, run.run_id, record)
     finally:
         locks.release_all()
         if owns:
