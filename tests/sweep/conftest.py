@@ -53,6 +53,7 @@ def ray_address():
         logging_level=logging.ERROR,
         object_store_memory=200 * 2**20,
         _temp_dir=temp_dir,
+        _node_ip_address="127.0.0.1",  # test traffic stays on loopback, whatever this machine's interfaces are
     )
     yield ctx.address_info["address"]
     ray.shutdown()
