@@ -2,6 +2,7 @@
 
 - `pretrain` reruns the recipe that produced the shipped `world-tiny` weights (or a variant of it).
 - `eval` measures zero-shot accuracy of a world-tiny weights file (default: the shipped one) on every built-in set.
+- `probe` puts a few-shot linear probe on the frozen image features beside zero-shot: the room prompt learning has.
 - `export` writes a built-in dataset as PNG files with a split_zhou JSON, the layout of a real CoOp dataset.
 - `show` saves a grid of sample images, to look at what a dataset contains.
 
@@ -42,6 +43,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", default=None, metavar="FILE", help="weights file (default: the shipped weights)")
     p.add_argument("--per-class", type=int, default=None, metavar="K", help="first K test images per class only")
     p.set_defaults(func=_eval)
+
+    p = sub.add_parser("probe", help="few-shot linear probe on frozen world-tiny features vs zero-shot, per dataset")
+    p.add_argument("--weights", default=None, metavar="FILE", help="weights file (default: the shipped weights)")
+    p.add_argument("--shots", type=int, default=16, metavar="K", help="train images per class (default 16)")
+    p.add_argument("--subset", default="base", choices=("base", "new", "all"), help="classes (default base)")
+    p.add_argument(
+        "--datasets", default=None, metavar="KEYS",
+        help="comma-separated keys (default: every built-in dataset with a train split)",
+    )  # fmt: skip
+    p.set_defaults(func=_probe)
 
     p = sub.add_parser("export", help="write a built-in dataset as PNG files + split_zhou JSON (CoOp layout)")
     p.add_argument("--dataset", required=True, metavar="KEY", help="built-in dataset key, e.g. world/shapes")
@@ -109,6 +120,30 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"zero-shot top-1 (%) of {NAME} ({backbone.pretrained}), test split:")
     measure_zeroshot(backbone.model, per_class=args.per_class, progress=True)
     print(f"loaded and evaluated in {time.time() - t0:.1f}s")
+    return 0
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from comma_bench.clip.backbone import load_backbone
+    from comma_bench.errors import UserError
+    from comma_bench.world.datasets import WORLD_DATASETS, get_world_dataset
+    from comma_bench.world.evaluate import linear_probe
+    from comma_bench.world.model import NAME
+
+    _positive("--shots", args.shots)
+    if args.datasets is None:
+        datasets = [ds for ds in WORLD_DATASETS.values() if ds.has_val]
+    else:
+        datasets = [get_world_dataset(key.strip()) for key in args.datasets.split(",") if key.strip()]
+    for ds in datasets:
+        if not ds.has_val:
+            raise UserError(f"--datasets: {ds.key} is a test-only (DG target) dataset with no train split to probe")
+    backbone = load_backbone(NAME, args.weights or "builtin")
+    print(f"{args.subset} classes, {args.shots} shots per class, {NAME} ({backbone.pretrained}); top-1 % on test:")
+    print(f"  {'dataset':16s} {'zero-shot':>9s} {'probe':>7s} {'gain':>6s}")
+    for ds in datasets:
+        r = linear_probe(backbone.model, backbone.tokenizer, ds, shots=args.shots, subset=args.subset)
+        print(f"  {ds.key:16s} {r.zero_shot:9.1f} {r.probe:7.1f} {r.probe - r.zero_shot:+6.1f}", flush=True)
     return 0
 
 

@@ -62,16 +62,18 @@ def text_features(model, tokenizer, texts: list[str]) -> torch.Tensor:
 
 
 @torch.no_grad()
-def image_features(model, ds: WorldDataset, *, per_class: int | None = None, batch_size: int = 500):
-    """Normalised image features [N, D] and labels [N] of the test split (first `per_class` images per class)."""
-    test = items(ds, "test")
+def image_features(
+    model, ds: WorldDataset, *, per_class: int | None = None, batch_size: int = 500, split: str = "test"
+):
+    """Normalised image features [N, D] and labels [N] of a split (first `per_class` images per class)."""
+    data = items(ds, split)
     if per_class is not None:
-        test = test[: per_class * len(ds.classnames)]  # labels cycle, so this is the first `per_class` of each class
+        data = data[: per_class * len(ds.classnames)]  # labels cycle, so this is the first `per_class` of each class
     feats = []
-    for start in range(0, len(test), batch_size):
-        x = to_tensor(np.stack([render_item(d.impath) for d in test[start : start + batch_size]]))  # [B, 3, 32, 32]
+    for start in range(0, len(data), batch_size):
+        x = to_tensor(np.stack([render_item(d.impath) for d in data[start : start + batch_size]]))  # [B, 3, 32, 32]
         feats.append(torch.nn.functional.normalize(model.encode_image(x), dim=-1))  # [B, D]
-    return torch.cat(feats), torch.tensor([d.label for d in test])
+    return torch.cat(feats), torch.tensor([d.label for d in data])
 
 
 @torch.no_grad()
@@ -110,3 +112,49 @@ def zeroshot(
 ) -> ZeroShotResult:
     """Top-1 zero-shot accuracy of one subset (see `zeroshot_subsets`)."""
     return zeroshot_subsets(model, tokenizer, ds, subsets=(subset,), per_class=per_class)[subset]
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    dataset: str  # registry key
+    subset: str  # base | new | all
+    shots: int  # train images per class the probe was fitted on
+    zero_shot: float  # top-1 of the hand-crafted prompts on the subset's test images, percent
+    probe: float  # top-1 of the linear probe on the same test images, percent
+
+
+def linear_probe(
+    model, tokenizer, ds: WorldDataset, *, shots: int = 16, subset: str = "base", steps: int = 300, lr: float = 0.01
+) -> ProbeResult:
+    """Zero-shot beside a few-shot linear probe on the frozen image features: the room prompt learning has.
+
+    Prompt learning adapts a classifier on (nearly) frozen features, so when a linear probe fitted on the same few
+    shots does not beat the zero-shot classifier, neither will CoOp-style methods by much. The probe is a
+    multinomial logistic regression on the normalised features of the first `shots` train images of each class of
+    the subset, at the model's logit scale, zero-initialised and fitted by full-batch Adam: deterministic, nothing
+    is sampled. Both classifiers are scored on the subset's full test split, among the subset's classes only.
+    """
+    keep = torch.tensor(subset_labels(len(ds.classnames), subset))  # [k] sorted label ids
+    index = torch.full((len(ds.classnames),), -1, dtype=torch.long)
+    index[keep] = torch.arange(len(keep))  # label id -> position among the subset's classes
+
+    def subset_features(split: str, per_class: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+        feats, labels = image_features(model, ds, per_class=per_class, split=split)
+        rows = torch.isin(labels, keep)
+        return feats[rows], index[labels[rows]]  # [n, D], [n] in 0..k-1
+
+    test_x, test_y = subset_features("test", None)
+    train_x, train_y = subset_features("train", shots)
+    scale = float(model.logit_scale.detach().exp())
+    text = text_features(model, tokenizer, prompts(ds, keep.tolist()))  # [k, D]
+    weight = torch.zeros(text.shape[1], len(keep), requires_grad=True)  # [D, k]
+    bias = torch.zeros(len(keep), requires_grad=True)
+    opt = torch.optim.Adam([weight, bias], lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(scale * train_x @ weight + bias, train_y).backward()
+        opt.step()
+    with torch.no_grad():
+        zero_shot = 100.0 * int(((test_x @ text.T).argmax(-1) == test_y).sum()) / len(test_y)
+        probe = 100.0 * int(((scale * test_x @ weight + bias).argmax(-1) == test_y).sum()) / len(test_y)
+    return ProbeResult(ds.key, subset, shots, zero_shot, probe)

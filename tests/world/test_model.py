@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from comma_bench.world.datasets import WORLD_DATASETS
-from comma_bench.world.evaluate import zeroshot_subsets
+from comma_bench.world.evaluate import linear_probe, zeroshot_subsets
 from comma_bench.world.model import METADATA, NAME, OPEN_CLIP_KWARGS, WEIGHTS
 from comma_bench.world.pretrain import measure_zeroshot, sha256_of
 
@@ -87,3 +87,31 @@ def test_the_engine_reproduces_the_world_evaluator_on_a_built_in_dataset(backbon
     ours = zeroshot_subsets(backbone.model, backbone.tokenizer, WORLD_DATASETS["patterns"], subsets=("base", "new"))
     assert record["metrics"]["base"] == pytest.approx(ours["base"].accuracy, abs=1e-6)
     assert record["metrics"]["novel"] == pytest.approx(ours["new"].accuracy, abs=1e-6)
+
+
+def test_linear_probe_sits_beside_the_zero_shot_evaluator(backbone):
+    ds = WORLD_DATASETS["patterns"]
+    r = linear_probe(backbone.model, backbone.tokenizer, ds, shots=8)
+    zs = zeroshot_subsets(backbone.model, backbone.tokenizer, ds, subsets=("base",))["base"]
+    assert (r.dataset, r.subset, r.shots) == ("world/patterns", "base", 8)
+    assert r.zero_shot == pytest.approx(zs.accuracy, abs=1e-9)  # the same test images, the same classifier
+    assert r.probe >= 3 * 100.0 / 6  # fitted on 8 images of each of the 6 base classes: far above chance (16.7%)
+    assert linear_probe(backbone.model, backbone.tokenizer, ds, shots=8) == r  # deterministic: nothing is sampled
+    no_steps = linear_probe(backbone.model, backbone.tokenizer, ds, shots=8, steps=0)
+    assert no_steps.probe == pytest.approx(100.0 / 6)  # zero weights predict class 0: the fit is what scores
+
+
+def test_probe_command_prints_one_row_per_dataset_and_rejects_bad_input(capsys):
+    from comma_bench.cli import main
+
+    assert main(["world", "probe", "--shots", "2", "--datasets", "world/shapes,patterns"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "2 shots per class" in out and "world/shapes" in out and "world/patterns" in out and "world/colors" not in out
+    )
+    assert main(["world", "probe", "--shots", "0"]) == 2
+    assert "--shots: expected a positive integer" in capsys.readouterr().err
+    assert main(["world", "probe", "--datasets", "world/objects-sketch"]) == 2
+    assert "no train split" in capsys.readouterr().err
+    assert main(["world", "probe", "--datasets", "world/nope"]) == 2
+    assert "world/nope" in capsys.readouterr().err
