@@ -213,7 +213,7 @@ def train(
             bar.set_postfix(stage=stage, loss=f"{running:.3f}", T=f"{float(model.logit_scale.detach().exp()):.1f}")
     bar.close()
     wall["vision" if recipe.steps == 0 else "contrastive"] = round(time.time() - stage_start, 1)
-    if recipe.lock_image_tower and recipe.steps > 0 and recipe.vision_steps < total:
+    if recipe.lock_image_tower and recipe.steps > 0:  # release the lock: callers get the flags they would expect
         for n, p in model.visual.named_parameters():
             p.requires_grad_(n in trainable)
     model.eval()
