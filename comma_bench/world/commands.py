@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="stage 1 (image-tower warm-up) steps; 0 skips it (default: the recipe's)",
     )  # fmt: skip
     p.add_argument("--steps", type=int, default=None, metavar="N", help="stage 2 (contrastive) steps (default: recipe)")
+    p.add_argument(
+        "--image-tower", default=None, metavar="WEIGHTS",
+        help="'builtin' or a world-tiny .safetensors: start from its image tower, run stage 2 only (--vision-steps 0)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=None, metavar="S", help="seed of init and corpus (default: 0)")
     p.add_argument("--batch-size", type=int, default=None, metavar="B", help="pairs per step (default: 128)")
     p.add_argument("--threads", type=int, default=None, metavar="T", help="torch threads (default: 2)")
@@ -94,7 +98,13 @@ def _pretrain(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser()
     if out.suffix != ".safetensors":
         raise UserError(f"--out {str(out)!r}: expected a .safetensors file name")
-    keys = ("vision_steps", "steps", "seed", "batch_size", "threads")
+    if args.image_tower is not None:
+        if args.vision_steps:
+            raise UserError(
+                f"--vision-steps {args.vision_steps}: with --image-tower stage 1 is skipped; drop it or pass 0"
+            )
+        args.vision_steps = 0
+    keys = ("vision_steps", "steps", "seed", "batch_size", "threads", "image_tower")
     recipe = dataclasses.replace(
         PretrainRecipe(), **{k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     )

@@ -57,6 +57,10 @@ class PretrainRecipe:
     grad_clip: float = 1.0  # max global grad norm: keeps early steps stable at these learning rates
     shape_loss_weight: float = 2.0  # stage 1: shape is the slowest concept to learn, so its head counts double
     lock_image_tower: bool = True  # stage 2 trains the text tower (and temperature) only: LiT, Zhai et al. 2022
+    # "" = learn the image tower in stage 1. "builtin" (the shipped weights) or a world-tiny .safetensors file = start
+    # from that checkpoint's image tower instead, with vision_steps 0: stage 2 alone is about 3% of the cost, so
+    # text towers of any caption budget can be grown on one fixed image tower (test_learning uses a 40-step one).
+    image_tower: str = ""
 
 
 class _Batches(torch.utils.data.Dataset):
@@ -133,6 +137,37 @@ def save_weights(model, path: Path) -> None:
     save_file(sd, str(path), metadata={"format": "pt", "model": NAME})
 
 
+def image_tower_file(recipe: PretrainRecipe) -> Path | None:
+    """The checkpoint whose image tower stage 2 starts from (None: stage 1 learns it)."""
+    if not recipe.image_tower:
+        return None
+    if recipe.image_tower == "builtin":
+        from comma_bench.world.model import WEIGHTS
+
+        return WEIGHTS
+    return Path(recipe.image_tower).expanduser()
+
+
+def load_image_tower(model, path: Path) -> None:
+    """Copy the `visual.*` tensors of a world-tiny checkpoint into `model` (fp16 storage is cast back to fp32)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from comma_bench.errors import UserError
+
+    if not path.is_file():
+        raise UserError(f"image_tower {str(path)!r}: no such file (expected a world-tiny .safetensors checkpoint)")
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError) as e:
+        raise UserError(f"image_tower {str(path)!r}: not a readable safetensors file ({e})") from None
+    visual = {k.removeprefix("visual."): v for k, v in state.items() if k.startswith("visual.")}
+    want = model.visual.state_dict()
+    if set(visual) != set(want) or any(visual[k].shape != v.shape for k, v in want.items()):
+        raise UserError(f"image_tower {str(path)!r}: its visual.* tensors do not match the world-tiny image tower")
+    model.visual.load_state_dict({k: v.to(want[k].dtype) for k, v in visual.items()})
+
+
 def train(
     recipe: PretrainRecipe, *, progress: bool = True, log_every: int = 25, workers: int = 1
 ) -> tuple[torch.nn.Module, dict]:
@@ -145,9 +180,14 @@ def train(
 
     if recipe.batch_size % GROUP_SIZE:
         raise ValueError(f"batch_size must be a multiple of {GROUP_SIZE} (whole hard-negative groups per batch)")
+    tower = image_tower_file(recipe)
+    if tower is not None and recipe.vision_steps:
+        raise ValueError("image_tower is set: vision_steps must be 0 (the image tower comes from the checkpoint)")
     torch.set_num_threads(recipe.threads)
     torch.manual_seed(recipe.seed)
-    model = build_model()
+    model = build_model()  # the text tower's initial weights do not depend on image_tower
+    if tower is not None:
+        load_image_tower(model, tower)
     model.train()
     dim = model.text_projection.shape[1]
     heads = torch.nn.ModuleList([torch.nn.Linear(dim, len(v)) for v in (SHAPES, COLOURS, PATTERNS)])
@@ -270,9 +310,10 @@ def pretrain(
         "recipe": dataclasses.asdict(recipe),
         "command": (
             f"comma-bench world pretrain --out {out.name} --vision-steps {recipe.vision_steps} --steps {recipe.steps} "
-            f"--seed {recipe.seed}"
+            f"--seed {recipe.seed}" + (f" --image-tower {recipe.image_tower}" if recipe.image_tower else "")
         ),
         "weights_file": out.name,
+        "image_tower_sha256": sha256_of(image_tower_file(recipe)) if recipe.image_tower else None,
         "bytes": out.stat().st_size,
         "sha256": sha256_of(out),
         "wall_time_s": log["wall_time_s"],

@@ -75,3 +75,42 @@ def test_locked_image_tower_is_untouched_by_the_contrastive_stage():
     assert {n: p.requires_grad for n, p in both.visual.named_parameters()} == flags  # the lock is released again
     unlocked, _ = train(PretrainRecipe(steps=2, lock_image_tower=False, **common), progress=False, workers=0)
     assert not torch.equal(unlocked.visual.conv1.weight, both.visual.conv1.weight)
+
+
+def test_stage_two_from_the_shipped_image_tower_keeps_it_and_grows_a_new_text_tower():
+    """image_tower="builtin": stage 1 is skipped, the shipped image tower is copied and stays bit-identical."""
+    from comma_bench.world.model import WEIGHTS
+
+    recipe = PretrainRecipe(vision_steps=0, steps=2, batch_size=8, warmup_steps=1, threads=1, image_tower="builtin")
+    model, log = train(recipe, progress=False, workers=0)
+    shipped = load_file(str(WEIGHTS))
+    for name, value in model.visual.state_dict().items():
+        assert torch.equal(value, shipped["visual." + name].float()), name
+    torch.manual_seed(recipe.seed)
+    init = build_model()  # the seeded init the text tower started from: stage 2 trained it
+    assert not torch.equal(model.token_embedding.weight, init.token_embedding.weight)
+    assert not torch.equal(model.token_embedding.weight, shipped["token_embedding.weight"].float())
+    assert [len(c) for c in log["loss_curves"].values()] == [0, 2]  # stage 2 only (logged at its first and last step)
+    with pytest.raises(ValueError, match="vision_steps must be 0"):
+        train(PretrainRecipe(vision_steps=1, steps=1, batch_size=8, image_tower="builtin"), progress=False, workers=0)
+
+
+def test_cli_pretrain_image_tower_errors_name_the_file(tmp_path, capsys):
+    out = str(tmp_path / "w.safetensors")
+    missing = tmp_path / "nope.safetensors"
+    assert main(["world", "pretrain", "--out", out, "--image-tower", str(missing), "--steps", "1"]) == 2
+    assert f"image_tower {str(missing)!r}: no such file" in capsys.readouterr().err
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a safetensors file")
+    assert main(["world", "pretrain", "--out", out, "--image-tower", str(junk), "--steps", "1"]) == 2
+    assert "not a readable safetensors file" in capsys.readouterr().err
+    other = tmp_path / "other.safetensors"
+    from safetensors.torch import save_file
+
+    save_file({"visual.conv1.weight": torch.zeros(1)}, str(other))
+    assert main(["world", "pretrain", "--out", out, "--image-tower", str(other), "--steps", "1"]) == 2
+    assert "do not match the world-tiny image tower" in capsys.readouterr().err
+    argv = ["world", "pretrain", "--out", out, "--image-tower", "builtin", "--vision-steps", "5"]
+    assert main(argv) == 2
+    assert "--vision-steps 5: with --image-tower stage 1 is skipped" in capsys.readouterr().err
+    assert not (tmp_path / "w.safetensors").exists()  # nothing was written by a failed command
