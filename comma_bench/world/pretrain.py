@@ -134,7 +134,9 @@ def save_weights(model, path: Path) -> None:
         for k, v in model.state_dict().items()
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(sd, str(path), metadata={"format": "pt", "model": NAME})
+    # One metadata key only: safetensors writes the metadata map in hash order, which changes from process to process,
+    # so two keys would give the same weights different bytes and a different sha256.
+    save_file(sd, str(path), metadata={"model": NAME})
 
 
 def image_tower_file(recipe: PretrainRecipe) -> Path | None:

@@ -114,3 +114,16 @@ def test_cli_pretrain_image_tower_errors_name_the_file(tmp_path, capsys):
     assert main(argv) == 2
     assert "--vision-steps 5: with --image-tower stage 1 is skipped" in capsys.readouterr().err
     assert not (tmp_path / "w.safetensors").exists()  # nothing was written by a failed command
+
+
+def test_saved_weights_are_byte_identical_every_time(tmp_path):
+    """The sha256 in the metadata JSON identifies the weights, so saving the same tensors must give the same bytes."""
+    from comma_bench.world.pretrain import save_weights
+
+    torch.manual_seed(0)
+    model = build_model()
+    digests = set()
+    for i in range(6):  # with two metadata keys in hash order, six saves all agreeing would have odds 1 in 32
+        save_weights(model, tmp_path / f"w{i}.safetensors")
+        digests.add(sha256_of(tmp_path / f"w{i}.safetensors"))
+    assert len(digests) == 1
