@@ -13,6 +13,7 @@ real CLIP. The shipped model's own result is kept below as a strict expected fai
 
 from __future__ import annotations
 
+import functools
 import statistics
 
 import pytest
@@ -52,46 +53,47 @@ def weak_weights(tmp_path_factory) -> str:
     return str(path)
 
 
-_RECORDS: dict[tuple[str, str, int], dict] = {}
+@pytest.fixture(scope="module")
+def gain(weak_weights):
+    """`gain(method, dataset, seed)` -> (base-accuracy points over zero-shot, run record); each run happens once."""
 
-
-def _record(weights: str, method: str, dataset: str, seed: int) -> dict:
-    key = (method, dataset, seed)
-    if key not in _RECORDS:
+    @functools.cache
+    def record(method: str, dataset: str, seed: int) -> dict:
         cfg, optim = SETTINGS.get(method, ({}, OptimConfig()))
         config = RunConfig(
             method=method,
             dataset=dataset,
             shots=SHOTS,
             seed=seed,
-            backbone=BackboneConfig(model="world-tiny", pretrained=weights),
+            backbone=BackboneConfig(model="world-tiny", pretrained=weak_weights),
             method_config=cfg,
             optim=optim,
             precision="fp32",
             device="cpu",
         )
-        _RECORDS[key] = execute_run(config, progress=False)
-    return _RECORDS[key]
+        return execute_run(config, progress=False)
 
+    def gain_of(method: str, dataset: str, seed: int) -> tuple[float, dict]:
+        zero_shot = record("zeroshot", dataset, 1)["metrics"]["base"]  # no training: the same for every seed
+        run = record(method, dataset, seed)
+        return run["metrics"]["base"] - zero_shot, run
 
-def _gain(weights: str, method: str, dataset: str, seed: int) -> float:
-    zero_shot = _record(weights, "zeroshot", dataset, 1)["metrics"]["base"]  # no training: the same for every seed
-    return _record(weights, method, dataset, seed)["metrics"]["base"] - zero_shot
+    return gain_of
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("method", list(SETTINGS))
-def test_every_run_beats_zero_shot_and_lowers_its_loss(method, dataset, seed, weak_weights):
-    gain = _gain(weak_weights, method, dataset, seed)
-    assert gain > 0, f"{method} on {dataset}, seed {seed}: base {gain:+.1f} points vs zero-shot"
-    losses = _record(weak_weights, method, dataset, seed)["train"]["ce_per_epoch"]
+def test_every_run_beats_zero_shot_and_lowers_its_loss(method, dataset, seed, gain):
+    points, run = gain(method, dataset, seed)
+    assert points > 0, f"{method} on {dataset}, seed {seed}: base {points:+.1f} points vs zero-shot"
+    losses = run["train"]["ce_per_epoch"]
     assert losses[-1] < losses[0]
 
 
 @pytest.mark.parametrize("method", list(SETTINGS))
-def test_mean_gain_over_datasets_and_seeds_is_a_clear_margin(method, weak_weights):
-    gains = [_gain(weak_weights, method, d, s) for d in DATASETS for s in SEEDS]
+def test_mean_gain_over_datasets_and_seeds_is_a_clear_margin(method, gain):
+    gains = [gain(method, d, s)[0] for d in DATASETS for s in SEEDS]
     mean = statistics.fmean(gains)
     assert mean >= MARGIN, f"{method}: mean base gain {mean:+.1f} points (runs: {[round(g, 1) for g in gains]})"
 
@@ -99,6 +101,17 @@ def test_mean_gain_over_datasets_and_seeds_is_a_clear_margin(method, weak_weight
 # --- The shipped model: no room (see the module docstring). ----------------------------------------------------------
 
 SHIPPED_DATASET = "world/shapes"  # zero-shot base 70.7 (seed 1)
+
+
+def _shipped_base(method: str, method_config: dict, optim: OptimConfig) -> float:
+    config = RunConfig(method=method, dataset=SHIPPED_DATASET, shots=8, seed=1, method_config=method_config,
+                       optim=optim, precision="fp32", device="cpu")  # fmt: skip
+    return execute_run(config, progress=False)["metrics"]["base"]
+
+
+@pytest.fixture(scope="module")
+def shipped_zero_shot() -> float:
+    return _shipped_base("zeroshot", {}, OptimConfig())
 
 
 @pytest.mark.slow
@@ -110,15 +123,8 @@ SHIPPED_DATASET = "world/shapes"  # zero-shot base 70.7 (seed 1)
     "model with room for prompt learning ships",
 )
 @pytest.mark.parametrize("method", ["coop", "maple", "comma"])
-def test_shipped_world_tiny_leaves_little_room(method):
+def test_shipped_world_tiny_leaves_little_room(method, shipped_zero_shot):
     cfg, _ = SETTINGS[method]
     optim = OptimConfig(epochs=10) if method == "coop" else OptimConfig(epochs=5)
-
-    def run(m, c, o):
-        config = RunConfig(method=m, dataset=SHIPPED_DATASET, shots=8, seed=1, method_config=c, optim=o,
-                           precision="fp32", device="cpu")  # fmt: skip
-        return execute_run(config, progress=False)["metrics"]["base"]
-
-    zero_shot = run("zeroshot", {}, OptimConfig())
-    base = run(method, cfg, optim)
-    assert base >= zero_shot + 10.0, f"{method}: base {base:.1f} vs zero-shot {zero_shot:.1f}"
+    base = _shipped_base(method, cfg, optim)
+    assert base >= shipped_zero_shot + 10.0, f"{method}: base {base:.1f} vs zero-shot {shipped_zero_shot:.1f}"
