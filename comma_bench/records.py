@@ -24,6 +24,9 @@ Schema (``schema == "comma-bench/run/1"``)::
                 "lr_per_epoch": [...], "steps": 40, "images_per_s": 12.3},   # null for eval records
       "trainable_params": 5934336,
       "timings": {"wall_s": 812.4, "train_s": 700.1, "eval_s": 112.3},
+      "data": {"fewshot_source": "sampled", "n_train": 304, "n_classes": 19,
+               "split_fingerprint": "9c1e2f0a7b3d4e55"},   # hash of the train images and class halves
+                                                            # (comma_bench/data/fingerprint.py); not in the run id
       "resources": {"device": "cuda:0", "peak_mem_mb": 2310.0},
       "versions": {"comma_bench": "0.1.0", "torch": "...", "open_clip": "...", "python": "3.11.7",
                    "git_commit": "abc123..." | null},

@@ -23,6 +23,7 @@ from PIL import Image
 from comma_bench.data.coop_format import TAG_DG_TARGET
 from comma_bench.data.datum import Datum
 from comma_bench.data.fewshot import load_fewshot
+from comma_bench.data.fingerprint import split_fingerprint
 from comma_bench.data.images import open_rgb
 from comma_bench.data.paths import MissingPathError, require_paths
 from comma_bench.data.registry import DatasetInfo, RawSplits, get_dataset_info, list_datasets, require_root
@@ -47,6 +48,7 @@ class DatasetSplits:
     seed: int = 1  # seed of the few-shot sample
     subsample: str = "all"  # "all", "base" or "new"
     fewshot_source: str = "sampled"  # "dassl-pickle:<path>", "cache:<path>", "sampled", "all" or "test-only"
+    split_fingerprint: str = ""  # hash of the few-shot train selection and the class halves (data/fingerprint.py)
 
     @property
     def num_classes(self) -> int:
@@ -117,6 +119,8 @@ def load_dataset(
             key=key,
         )
         train, val, source = subset.train, subset.val, subset.source
+    # Before the base/novel split: the selection as the Dassl pickle and our cache hold it, whatever the subsample.
+    fingerprint = split_fingerprint(train, dataset_dir)
 
     test = raw.test
     if not info.has_val:
@@ -145,6 +149,7 @@ def load_dataset(
         seed=seed,
         subsample=subsample,
         fewshot_source=source,
+        split_fingerprint=fingerprint,
     )
 
 

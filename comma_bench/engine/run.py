@@ -233,7 +233,12 @@ def execute_run(
             "threads": torch.get_num_threads(),
             **_peak_memory_mb(device),
         },
-        "data": {"fewshot_source": data.fewshot_source, "n_train": len(data.train), "n_classes": data.num_classes},
+        "data": {
+            "fewshot_source": data.fewshot_source,
+            "split_fingerprint": data.split_fingerprint,  # the images trained on; not in the config, not in the id
+            "n_train": len(data.train),
+            "n_classes": data.num_classes,
+        },
         "backbone": bb.describe(),
         "versions": versions(),
         "created": utc_now(),
