@@ -36,7 +36,7 @@ SCHEMA_KEYS: dict[str, str] = {
     "datasets": "dataset keys (the source datasets for cross_dataset / domain_generalization)",
     "targets": "cross_dataset / domain_generalization: datasets evaluated after source training",
     "methods": "method names, or a mapping name -> per-method overrides (method settings and `optim`)",
-    "seeds": "list of seeds (default [1, 2, 3])",
+    "seeds": "list of seeds, or a range such as 1-20 (default [1, 2, 3])",
     "shots": "shots per class (default 16)",
     "backbone": "{model, pretrained}",
     "optim": "optimiser overrides for every method (lr, epochs, batch_size, ...)",
@@ -69,6 +69,8 @@ _CONDITION_KEYS = ("method", "dataset", "seed", "case")
 # String fields whose values are restricted (the dataclass types them as plain `str`).
 _CHOICES: dict[str, tuple[str, ...]] = {"precision": PRECISIONS}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SEED_RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+MAX_SEEDS = 10_000  # a range longer than this is a typo (1-100000), not a protocol
 
 
 @dataclass(frozen=True)
@@ -301,14 +303,54 @@ class _Validator:
                     self.typed(item, str, where, tuple(names.method_names()))
                 elif key == "dataset":
                     self.typed(item, str, where, tuple(names.dataset_names()))
+                elif key == "seed" and _is_range(item):
+                    self.seed_range(item, where)
                 elif key == "seed":
                     self.typed(item, int, where)
                 elif key == "case":
                     self.typed(item, str, where, tuple(case_names))
                 else:
                     self.setting(key, item, path, methods)
+            if key == "seed":  # `seed: 2-20` tests every seed of the range
+                accepted = tuple(s for item in accepted for s in self.seed_items(item))
             out[key] = accepted
         return out
+
+    def seed_range(self, text: str, where: str) -> list[int]:
+        """`"1-20"` -> [1, ..., 20]: START-END, both non-negative integers, START <= END, inclusive."""
+        m = _SEED_RANGE_RE.match(text)
+        if not m:
+            raise self.fail(where, f"bad seed range {text!r}: expected START-END with integers, e.g. 1-20")
+        start, end = int(m.group(1)), int(m.group(2))
+        if end < start:
+            raise self.fail(where, f"bad seed range {text!r}: the end {end} is below the start {start}")
+        if end - start + 1 > MAX_SEEDS:
+            raise self.fail(where, f"bad seed range {text!r}: {end - start + 1} seeds; at most {MAX_SEEDS}")
+        return list(range(start, end + 1))
+
+    def seed_items(self, item: Any) -> list[int]:
+        return self.seed_range(item, "seed") if _is_range(item) else [item]
+
+    def seeds(self, value: Any) -> tuple[int, ...]:
+        """`seeds`: a list of integers and START-END ranges, or one range (`seeds: 1-20`), without repeats."""
+        if isinstance(value, str):
+            value = [value]
+            paths = ["seeds"]
+        else:
+            paths = [f"seeds.{i}" for i in range(len(value))] if isinstance(value, list) else []
+        if not isinstance(value, list) or not value:
+            raise self.fail(
+                "seeds", f"expected a non-empty list of integers or a range such as 1-20, got {_show(value)}"
+            )
+        out: list[int] = []
+        for item, where in zip(value, paths):
+            if _is_range(item):
+                out.extend(self.seed_range(item, where))
+            else:
+                out.append(self.typed(item, int, where))
+        if len(set(out)) != len(out):
+            raise self.fail("seeds", "a seed is listed twice")
+        return tuple(out)
 
     def _settable(self, methods: list[str]) -> list[str]:
         return [*sorted(self.paths), *self._method_paths(methods)]
@@ -351,13 +393,7 @@ class _Validator:
 
         methods = self.methods(doc["methods"])
         method_list = [m.name for m in methods]
-        seeds = doc.get("seeds", [1, 2, 3])
-        if not isinstance(seeds, list) or not seeds:
-            raise self.fail("seeds", f"expected a non-empty list of integers, got {_show(seeds)}")
-        for i, s in enumerate(seeds):
-            self.typed(s, int, f"seeds.{i}")
-        if len(set(seeds)) != len(seeds):
-            raise self.fail("seeds", "a seed is listed twice")
+        seeds = self.seeds(doc.get("seeds", [1, 2, 3]))
         shots = self.typed(doc.get("shots", 16), int, "shots")
 
         backbone = self.mapping(doc.get("backbone", {}), "backbone", _dataclass_hints(BackboneConfig))
@@ -515,6 +551,11 @@ class _Validator:
 
 def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
+
+
+def _is_range(item: Any) -> bool:
+    """A seed entry meant as a START-END range (other strings get the integer check and its message)."""
+    return isinstance(item, str) and "-" in item
 
 
 def _show(value: Any) -> str:

@@ -96,6 +96,20 @@ MALFORMED = {
         "rules.0.when.method: unknown value 'kooc'",
     ),
     "not_a_mapping": ("- just\n- a list\n", "expected a mapping with keys name, description"),
+    "seed_range_backwards": (
+        SMALL.replace("seeds: [1, 2]", "seeds: 20-1"),
+        "seeds: bad seed range '20-1': the end 1 is below the start 20",
+    ),
+    "seed_range_malformed": (
+        SMALL.replace("seeds: [1, 2]", "seeds: [1, 3-x]"),
+        "seeds.1: bad seed range '3-x': expected START-END with integers, e.g. 1-20",
+    ),
+    "seed_range_overlaps": (SMALL.replace("seeds: [1, 2]", "seeds: [1-5, 3]"), "seeds: a seed is listed twice"),
+    "seed_range_too_long": (SMALL.replace("seeds: [1, 2]", "seeds: 1-100000"), "100000 seeds; at most 10000"),
+    "seed_range_in_exclude": (
+        SMALL + "exclude: [{method: coop, seed: 2-}]\n",
+        "exclude.0.seed: bad seed range '2-'",
+    ),
 }
 
 
@@ -117,6 +131,20 @@ def test_malformed_sweep_gives_one_line_error(command: str, case: str, tmp_path,
     assert str(path) in lines[0]
     assert expected in lines[0], lines[0]
     assert "Traceback" not in captured.err + captured.out
+
+
+def test_seed_ranges_expand_in_the_plan(tmp_path, capsys):
+    path = write_sweep(tmp_path, SMALL.replace("seeds: [1, 2]", "seeds: 1-20"))
+    assert load_sweep(path).seeds == tuple(range(1, 21))
+    mixed = write_sweep(tmp_path, SMALL.replace("seeds: [1, 2]", "seeds: [1-3, 7, 10 - 11]"), "mixed.yaml")
+    assert load_sweep(mixed).seeds == (1, 2, 3, 7, 10, 11)
+    assert load_sweep(path, ["seeds=5-6"]).seeds == (5, 6)  # --set takes a range too
+    # A range in `exclude` drops every seed of it: coop runs on seeds 1 and 20 only, maple on all 20.
+    excl = write_sweep(
+        tmp_path, SMALL.replace("seeds: [1, 2]", "seeds: 1-20") + "exclude: [{method: coop, seed: 2-19}]\n", "excl.yaml"
+    )
+    assert main(["validate", str(excl)]) == 0
+    assert f"{2 + 20} runs" in capsys.readouterr().out
 
 
 def test_missing_file_and_bad_set(tmp_path, capsys):
