@@ -3,7 +3,9 @@
 Why: a base-to-novel sweep evaluates the same test split once per (method, seed); decoding and resizing thousands
 of JPEGs every time, and running the frozen image tower again for methods that never prompt it (zero-shot CLIP,
 CoOp, CoCoOp's image features), is work that cannot change a number. Both caches are exact: the cached tensors are
-bit-identical to the uncached path (tests/engine/test_cache.py).
+bit-identical to the uncached path (tests/engine/test_cache.py). Keys name the dataset folder, every item (path,
+label) and every image file's identity (size, mtime_ns, ctime_ns, inode), so an image replaced on disk is decoded
+again (and a corrupt one raises) instead of being served from an entry built from the old pixels.
 
 - **Decoded images** (`images/<key>/`): the test transform's resize + centre crop produce a uint8 PIL image; we
   store those bytes as one memory-mapped `[N, S, S, 3]` uint8 array and apply ToTensor + Normalize on read, which is
@@ -54,10 +56,27 @@ def digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
+def file_identity(impath: str) -> str:
+    """Size, mtime_ns, ctime_ns and inode of an image file; "" for a built-in (`world://`) address.
+
+    A replaced image (a re-downloaded or corrupted file) changes at least one of these, so it never hits an entry
+    built from the old pixels. ctime cannot be set back by a copy tool that preserves mtime. A missing file has no
+    identity: it gets a key of its own, and decoding it raises as it would without the cache.
+    """
+    if "://" in impath:
+        return ""
+    try:
+        st = os.stat(impath)
+    except OSError:
+        return "missing"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
 def items_digest(items: Sequence[Datum]) -> str:
+    """Hash of the items' paths, labels and file identities: the part of a cache key that names the pixels."""
     h = hashlib.sha256()
     for d in items:
-        h.update(f"{d.impath}\0{d.label}\n".encode())
+        h.update(f"{d.impath}\0{d.label}\0{file_identity(d.impath)}\n".encode())
     return h.hexdigest()[:24]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,3 +97,47 @@ def test_disabled_cache_computes_directly(monkeypatch):
     monkeypatch.setenv("COMMA_BENCH_CACHE", "off")
     assert cache.cache_root() is None
     assert torch.equal(cache.cached_image_features({"k": 9}, lambda: torch.ones(2)), torch.ones(2))
+
+
+def _replace_image(path, colour) -> None:
+    """Overwrite an image in place with another picture of the same format and size, keeping its mtime."""
+    from PIL import Image
+
+    st = path.stat()
+    with Image.open(path) as img:
+        fmt, size = img.format, img.size
+    Image.new("RGB", size, colour).save(path, format=fmt)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # a copy that preserves mtime (cp -p, rsync -t, tar)
+
+
+@pytest.fixture()
+def pets_fresh(tmp_path):
+    root = tmp_path / "coop"
+    build_coop_tree(root, ["oxford_pets"])
+    return load_dataset("oxford_pets", root, shots=0, subsample="all")
+
+
+def test_an_image_replaced_on_disk_is_decoded_again(fresh_cache, pets_fresh):
+    mean, std = (0.5, 0.4, 0.3), (0.2, 0.25, 0.3)
+    data = pets_fresh
+    first = cache.decoded_test_images(data.test, data.load_image, 16, mean, std, source_id="pets")
+    old = first[0][0].clone()
+    _replace_image(Path(data.test[0].impath), (7, 250, 128))
+    again = cache.decoded_test_images(data.test, data.load_image, 16, mean, std, source_id="pets")
+    plain = ImageDataset(data.test, data.load_image, build_transform(False, 16, mean, std))
+    assert not torch.equal(plain[0][0], old)  # the new file really has other pixels
+    assert torch.equal(again[0][0], plain[0][0])  # ... and the cache serves them, not the old entry's
+    assert all(torch.equal(again[i][0], plain[i][0]) for i in range(len(plain)))
+
+
+def test_a_corrupted_test_image_is_reported_after_a_cached_eval(fresh_cache, pets_fresh, tiny_backbone):
+    from comma_bench.errors import UserError
+
+    data = pets_fresh
+    method = build("zeroshot", tiny_backbone, data.classnames, template=data.template)
+    kw = dict(load_image=data.load_image, image_size=32, mean=tiny_backbone.mean, std=tiny_backbone.std)
+    ident = {"model": "test-tiny", "weights": "fixed-for-this-test"}
+    evaluate(method, data.test, source_id="pets", backbone_id=ident, **kw)
+    Path(data.test[1].impath).write_bytes(b"not an image any more")
+    with pytest.raises(UserError, match="not a readable image"):
+        evaluate(method, data.test, source_id="pets", backbone_id=ident, **kw)
