@@ -44,6 +44,7 @@ COLUMNS = (
     "backbone_model",
     "backbone_pretrained",
     "precision",
+    "split_fingerprint",  # hash of the few-shot train images and class halves; "" in records written before it
     "eval_dataset",  # dataset this row evaluates; "" for a failed run without evals
     "subset",  # base | new | all; "" for a failed run without evals
     "role",  # base | novel | accuracy | source | target: what this row means for its protocol's tables
@@ -222,6 +223,12 @@ def _role(protocol: str, dataset: str, targets: list[str], ev: dict[str, Any]) -
     return "source" if ev["dataset"] == dataset else "other"
 
 
+def _fingerprint(rec: dict[str, Any]) -> str:
+    data = rec.get("data")
+    fp = data.get("split_fingerprint") if isinstance(data, dict) else None
+    return fp if isinstance(fp, str) else ""
+
+
 def record_rows(loaded: LoadedRecord) -> list[dict[str, Any]]:
     """The tidy rows of one record: one per evaluation, or a single NaN row for a failed run."""
     rec = loaded.record
@@ -244,6 +251,7 @@ def record_rows(loaded: LoadedRecord) -> list[dict[str, Any]]:
         "backbone_model": cfg["backbone"]["model"],
         "backbone_pretrained": cfg["backbone"]["pretrained"],
         "precision": cfg.get("precision") or "",
+        "split_fingerprint": _fingerprint(rec),
         "failure_reason": failure.get("reason", "") if rec["status"] == "failed" else "",
         "created": rec["created"],
         "config_key": _config_key(cfg),

@@ -288,6 +288,70 @@ def figure_few_shot(table: Table, colors: dict[str, Any]) -> Figure | None:
     return fig
 
 
+# ---------------------------------------------------------------------------------------------------- spread
+
+
+def figure_distribution(table: Table, colors: dict[str, Any]) -> Figure | None:
+    """The headline metric of every seed, one panel per dataset (and the Average): points, quartile box, mean ± CI.
+
+    Drawn from a seed-statistics table (kind "ci"), whose cells keep their per-seed values; None when no cell
+    has two seeds, as there is no spread to show.
+    """
+    j = len(table.value_columns) - 1
+    metric = table.value_columns[j]
+    rows = [r for r in _rows(table) if r.cells[j].values]
+    if not any(len(r.cells[j].values) >= 2 for r in rows):
+        return None
+    panels = list(dict.fromkeys(r.labels[0] for r in rows))
+    ncols = min(3, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    width = max(2.2 + 0.55 * max(sum(r.labels[0] == p for r in rows) for p in panels), 3.6)
+    fig = _new_figure(width * ncols, 3.4 * nrows + 0.6)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for k, panel in enumerate(panels):
+        ax = axes[k // ncols][k % ncols]
+        prow = [r for r in rows if r.labels[0] == panel]
+        for x, r in enumerate(prow):
+            cell = r.cells[j]
+            vals = np.asarray(cell.values, dtype=float)
+            color = colors.get(r.labels[1], "0.3")
+            if len(vals) >= 3:
+                ax.boxplot(
+                    [vals],
+                    positions=[x],
+                    widths=0.55,
+                    showfliers=False,
+                    medianprops={"color": color},
+                    boxprops={"color": "0.55"},
+                    whiskerprops={"color": "0.55"},
+                    capprops={"color": "0.55"},
+                )
+            jitter = np.linspace(-0.18, 0.18, len(vals)) if len(vals) > 1 else np.zeros(1)
+            ax.scatter(x + jitter, vals, s=12, color=color, alpha=0.75, edgecolors="none", zorder=3)
+            if cell.ci is not None and cell.mean is not None:
+                ax.errorbar(
+                    x + 0.34,
+                    cell.mean,
+                    yerr=[[cell.mean - cell.ci[0]], [cell.ci[1] - cell.mean]],
+                    marker="D",
+                    markersize=4,
+                    color="black",
+                    capsize=3,
+                    elinewidth=1.0,
+                    zorder=4,
+                )
+        ax.set_xticks(
+            range(len(prow)), [", ".join(r.labels[1:]) for r in prow], rotation=30 if len(prow) > 2 else 0, ha="right"
+        )
+        ax.set_xlim(-0.6, len(prow) - 0.4)
+        ax.set_title(panel)
+        ax.set_ylabel(f"{metric} (%)")
+    for k in range(len(panels), nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    fig.suptitle(f"{metric} over seeds (points: one per seed; box: quartiles; black: mean with 95 % t interval)")
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------------------- public
 
 
@@ -295,6 +359,8 @@ def _figures_for(table: Table, colors: dict[str, Any]) -> list[tuple[str, str, F
     """(file stem, caption, figure or None) for every plot a table can give."""
     if table.kind == "per_seed":
         return []
+    if table.kind == "ci":
+        return [(f"{table.key}-distribution", f"Spread over seeds: {table.title}", figure_distribution(table, colors))]
     if table.kind == "ablation":
         return [(table.key, f"Metrics vs {table.label_columns[-1]}: {table.title}", figure_ablation(table, colors))]
     if table.protocol == "base2novel":

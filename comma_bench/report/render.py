@@ -5,9 +5,11 @@ same PDF pages. The only exception is the generation time, printed once in the M
 page (and stored as the PDF creation date); pass `generated_at` (or set `SOURCE_DATE_EPOCH`) to pin it.
 
 Output layout under `out_dir`:
-    report.md          tables, embedded plots, conventions, failed and missing runs
+    report.md          tables, seed statistics and paired comparisons, embedded plots, conventions, split
+                       fingerprints, failed and missing runs
     report.pdf         title page, one page (or more) per table, one page per plot
-    tex/<table>.tex    one complete `table` environment per table (booktabs)
+    tex/<table>.tex    one complete `table` environment per table (booktabs), including `<scope>-ci.tex` (seed
+                       statistics), `<scope>-paired.tex` (the paired matrix) and `<scope>-paired-list.tex`
     results.csv        the tidy frame: one row per (run, evaluation)
     plots/<name>.png   the figures embedded in report.md
 """
@@ -17,13 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from comma_bench.errors import UserError
+from comma_bench.report import paired, provenance
 from comma_bench.report.collect import collect
+from comma_bench.report.intervals import STATS_CONVENTIONS, ci_table
 from comma_bench.report.tables import (
     CONVENTIONS,
     PROTOCOL_TITLES,
@@ -56,6 +60,7 @@ class ReportResult:
     notes: list[str]  # collection notes (duplicate run ids resolved)
     pdf_pages: int  # page count of report.pdf (0 when no PDF was requested)
     main_table: str  # the first table as plain text, for a terminal
+    comparisons: list[paired.PairedComparisons] = field(default_factory=list)  # per scope with 2+ variants
 
 
 def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
@@ -132,11 +137,14 @@ def render_markdown(
     gaps: Gaps,
     notes: Sequence[str],
     generated: dt.datetime,
+    comparisons: dict[str, paired.PairedComparisons] | None = None,
 ) -> str:
-    """The Markdown report. `plots_by_table` maps a table key to (relative PNG path, caption) pairs."""
+    """The Markdown report. `plots_by_table` maps a table key to (relative PNG path, caption) pairs;
+    `comparisons` maps a seed-statistics table key to its scope's paired comparisons, printed after it."""
+    comparisons = comparisons or {}
     out = [f"# {report_title(frame)}", ""]
     out += [f"- {line}" for line in summary_lines(frame, generated)]
-    out += ["", "## Conventions", "", CONVENTIONS, ""]
+    out += ["", "## Conventions", "", CONVENTIONS, "", STATS_CONVENTIONS, ""]
     protocol = None
     for table in tables:
         if table.protocol != protocol:
@@ -152,6 +160,11 @@ def render_markdown(
             out += [f"### {table.title}", "", *body]
         for rel, caption in plots_by_table.get(table.key, []):
             out += [f"![{caption}]({rel})", ""]
+        if table.key in comparisons:
+            out += paired.markdown_section(comparisons[table.key])
+    prov, prov_warnings = provenance.provenance_text(frame)
+    out += ["## Split provenance", "", provenance.INTRO, "", paired.markdown(prov), ""]
+    out += [f"- {w}" for w in prov_warnings] + ([""] if prov_warnings else [])
     out += ["## Failed runs", ""]
     if len(gaps.failed):
         out += [_md_rows(_GAP_HEADERS["failed"], _gap_rows(gaps.failed, "failed")), ""]
@@ -222,7 +235,8 @@ def generate_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     scopes = build_scopes(frame)
-    tables = build_tables(frame, scopes=scopes)
+    tables = _with_statistics(build_tables(frame, scopes=scopes), scopes)
+    comparisons = {f"{s.key}-ci": pc for s in scopes if (pc := paired.paired_comparisons(s)) is not None}
     gaps = find_gaps(frame, scopes=scopes)
     notes = list(frame.attrs.get("notes", []))
     files: list[Path] = []
@@ -240,19 +254,33 @@ def generate_report(
         from comma_bench.report.latex import write_latex
 
         files += write_latex(tables, out / "tex")
+        for pc in comparisons.values():
+            for key, text, caption in _paired_texts(pc):
+                path = out / "tex" / f"{key}.tex"
+                path.write_text(paired.latex(text, key=key, caption=caption, notes=pc.notes))
+                files.append(path)
     if "md" in fmts:
         by_table: dict[str, list[tuple[str, str]]] = {}
         for p in plots:
             by_table.setdefault(p.table_key, []).append((p.path.relative_to(out).as_posix(), p.caption))
         path = out / "report.md"
-        path.write_text(render_markdown(frame, tables, by_table, gaps, notes, generated))
+        path.write_text(render_markdown(frame, tables, by_table, gaps, notes, generated, comparisons))
         files.append(path)
     pages = 0
     if "pdf" in fmts:
         from comma_bench.report.pdf import PdfTable, write_pdf
         from comma_bench.report.text import text_table
 
-        sources = [PdfTable(t.title, text_table(t), t.notes) for t in tables]
+        sources = []
+        for t in tables:
+            sources.append(PdfTable(t.title, text_table(t), t.notes))
+            if t.key in comparisons:
+                pc = comparisons[t.key]
+                sources += [PdfTable(caption, text, pc.notes) for _, text, caption in _paired_texts(pc)]
+        prov, prov_warnings = provenance.provenance_text(frame, max_chars=_PDF_MAX_CHARS)
+        sources.append(
+            PdfTable("Split provenance", prov, (provenance.INTRO, *prov_warnings, "Every seed in full: report.md."))
+        )
         if len(gaps.failed):
             sources.append(
                 PdfTable(
@@ -266,7 +294,7 @@ def generate_report(
             path,
             title=report_title(frame),
             title_lines=[*summary_lines(frame, generated), *(f"Note: {n}" for n in notes)],
-            conventions=CONVENTIONS,
+            conventions=CONVENTIONS + " " + STATS_CONVENTIONS,
             tables=sources,
             plots=plots,
             created=generated,
@@ -281,4 +309,24 @@ def generate_report(
         notes=notes,
         pdf_pages=pages,
         main_table=plain_table(tables[0]) if tables else "",
+        comparisons=list(comparisons.values()),
     )
+
+
+def _with_statistics(tables: list[Table], scopes: Sequence) -> list[Table]:
+    """The tables with each scope's seed-statistics table right after its main table."""
+    by_key = {s.key: ci_table(s) for s in scopes}
+    out = []
+    for t in tables:
+        out.append(t)
+        if t.key in by_key:
+            out.append(by_key.pop(t.key))
+    return out
+
+
+def _paired_texts(pc: paired.PairedComparisons) -> list[tuple[str, TextTable, str]]:
+    """(file key, text, caption) of the matrix and of the full list."""
+    return [
+        (pc.key, paired.matrix_text(pc), f"{pc.title} ({pc.headline} matrix)"),
+        (f"{pc.key}-list", paired.list_text(pc), f"{pc.title} (every pair and metric)"),
+    ]

@@ -87,6 +87,7 @@ class Cell:
     n: int = 0  # seeds behind the value (for averages: the fewest of its parts)
     marks: str = ""  # FEWER and/or FAILED
     values: tuple[float, ...] = ()  # the per-seed values, in seed order (empty for derived cells)
+    ci: tuple[float, float] | None = None  # 95 % t interval of the mean (seed-statistics tables only)
 
 
 @dataclass(frozen=True)

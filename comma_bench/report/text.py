@@ -10,7 +10,10 @@ DECIMALS = 2  # accuracies are printed with two decimals, as in the papers
 
 
 def cell_text(cell: Cell, kind: str = "result") -> str:
-    """`82.00 ± 1.63†`, `96.58` (published), `+0.07` (delta), `—‡` (no data, a run failed)."""
+    """`82.00 ± 1.63†`, `96.58` (published), `+0.07` (delta), `—‡` (no data, a run failed).
+
+    Kind "ci" (seed-statistics tables): `82.00 ± 1.63 [77.94, 86.06]`, or `82.00 (n=1: no CI)`.
+    """
     if cell.mean is None:
         return NO_DATA + cell.marks
     if kind == "delta":
@@ -18,6 +21,11 @@ def cell_text(cell: Cell, kind: str = "result") -> str:
             f"{round(cell.mean, DECIMALS) + 0.0:+.{DECIMALS}f}"  # + 0.0: a delta that rounds to 0 is +0.00, not -0.00
         )
     text = f"{cell.mean:.{DECIMALS}f}"
+    if kind == "ci":  # seed statistics: mean ± std [95 % CI], or why there is no interval
+        if cell.n < 2:
+            return f"{text} (n={cell.n}: no CI){cell.marks}"
+        lo, hi = cell.ci if cell.ci is not None else (float("nan"), float("nan"))
+        return f"{text} ± {cell.std or 0.0:.{DECIMALS}f} [{lo:.{DECIMALS}f}, {hi:.{DECIMALS}f}]{cell.marks}"
     if kind == "result" and cell.std is not None and cell.n > 1:
         text += f" ± {cell.std:.{DECIMALS}f}"
     return text + cell.marks
@@ -50,7 +58,8 @@ def text_table(table: Table, *, blank_repeats: bool = True) -> TextTable:
             starts.add(i)
         if blank_repeats and prev is not None and prev.labels[0] == row.labels[0]:
             labels[0] = ""
-        cells = [cell_text(c, row.kind) for c in row.cells]
+        kind = "ci" if table.kind == "ci" and row.kind in ("result", "average") else row.kind
+        cells = [cell_text(c, kind) for c in row.cells]
         extra = [row.seeds] if table.seeds_column else []
         rows.append((*labels, *cells, *extra))
         bold.update((i, n_labels + j) for (r, j) in best if r == i)

@@ -37,12 +37,23 @@ def test_files_written(full) -> None:
     names = {p.relative_to(out).as_posix() for p in result.files}
     assert {"report.md", "report.pdf", "results.csv"} <= names
     assert all(p.is_file() and p.stat().st_size > 0 for p in result.files)
-    # One .tex per table: 6 main tables, 6 per-seed tables, 1 ablation.
-    assert sorted(n for n in names if n.startswith("tex/")) == sorted(f"tex/{t.key}.tex" for t in result.tables)
-    assert len(result.tables) == 13
-    # 3 base-to-novel main tables x (HM bars + scatter), the ablation curve and the few-shot curves.
+    # One .tex per table: 6 main tables, 6 seed-statistics tables, 6 per-seed tables, 1 ablation; plus the paired
+    # matrix and list of the one scope with more than one method.
+    paired = ["tex/base2novel-world-tiny-builtin-16-paired.tex", "tex/base2novel-world-tiny-builtin-16-paired-list.tex"]
+    assert sorted(n for n in names if n.startswith("tex/")) == sorted(
+        [*(f"tex/{t.key}.tex" for t in result.tables), *paired]
+    )
+    assert len(result.tables) == 19 and sum(t.kind == "ci" for t in result.tables) == 6
+    assert [pc.key for pc in result.comparisons] == ["base2novel-world-tiny-builtin-16-paired"]
+    # 3 base-to-novel main tables x (HM bars + scatter), the ablation curve, the few-shot curves, and a spread plot
+    # for every seed-statistics table with a cell of two or more seeds (not the one-seed 8-shot scope).
     assert sorted(p.name for p in result.plots) == sorted(
         [
+            "base2novel-ViT-B-16-openai-16-ci-distribution.png",
+            "base2novel-world-tiny-builtin-16-ci-distribution.png",
+            "few_shot-ci-distribution.png",
+            "cross_dataset-ci-distribution.png",
+            "domain_generalization-ci-distribution.png",
             "base2novel-ViT-B-16-openai-16-hm.png",
             "base2novel-ViT-B-16-openai-16-base-novel.png",
             "base2novel-ViT-B-16-openai-8-hm.png",
@@ -63,8 +74,9 @@ def test_pdf_pages(full) -> None:
     data = (out / "report.pdf").read_bytes()
     assert data.startswith(b"%PDF-")
     pages = len(re.findall(rb"/Type\s*/Page\b", data))  # page objects, not the /Pages tree
-    # title + 13 tables (each fits one page) + failed runs + missing runs + 8 plots
-    assert pages == result.pdf_pages == 1 + 13 + 1 + 1 + 8
+    # title + 19 tables (each fits one page) + paired matrix (1) and list (30 rows: 2) + split provenance + failed
+    # runs + missing runs + 13 plots
+    assert pages == result.pdf_pages == 1 + 19 + 3 + 1 + 1 + 1 + 13
 
 
 def test_long_and_wide_tables_split_across_pages() -> None:
@@ -101,7 +113,7 @@ def test_markdown(full) -> None:
     assert "## Conventions" in md and "ddof=0" in md and "not as the mean of the per-dataset HMs" in md
     assert md.count("2026-01-02 03:04:05") == 1  # the timestamp appears once, in the header
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
-    assert len(links) == 8 and all((out / link).is_file() for link in links)
+    assert len(links) == 13 and all((out / link).is_file() for link in links)
     assert all(not Path(link).is_absolute() for link in links)
     failed = md.split("## Failed runs")[1].split("## Missing runs")[0]
     assert "| base2novel | world-tiny (builtin), 16 shots | maple | world/shapes | 16 | 3 |" in failed
@@ -200,7 +212,8 @@ def test_cli_report_default_out_and_stdout(tmp_path: Path, monkeypatch, capsys) 
     printed = capsys.readouterr().out
     out = Path("reports") / "unit"  # all records share the sweep "unit"
     assert (out / "results.csv").is_file() and (out / "tex" / "base2novel.tex").is_file()
-    assert f"wrote 3 files to {out}:" in printed and str(out / "results.csv") in printed
+    # csv, the main, seed-statistics and per-seed tables, the paired matrix and its list
+    assert f"wrote 6 files to {out}:" in printed and str(out / "results.csv") in printed
     assert "1 failed runs, 1 missing runs" in printed
     assert "Base-to-novel generalisation: world-tiny (builtin), 16 shots" in printed
     assert "82.00 ± 1.63" in printed and "91.00†‡" in printed
