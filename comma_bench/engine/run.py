@@ -45,8 +45,17 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return precision
 
 
-def resolved_config(config: RunConfig) -> dict[str, Any]:
-    """The config with every default filled in (method settings and optimiser values): what the run id hashes."""
+def resolved_config(config: RunConfig, device: torch.device | None = None) -> dict[str, Any]:
+    """The config with every default filled in (method settings, optimiser values, the effective precision): what
+    the run id hashes.
+
+    `precision: auto` is resolved for `device` (default: the device `config.device` resolves to here), so that a CPU
+    run (fp32) and a GPU run (bf16) of one config get different ids, while `auto` and the precision it stands for
+    share one. The device itself is not hashed: it changes where a run computes, not what.
+    """
+    precision = config.precision
+    if precision == "auto":
+        precision = resolve_precision(precision, device if device is not None else resolve_device(config.device))
     spec = get_method_spec(config.method)
     method_cfg = dataclasses.asdict(make_config(config.method, config.method_config))
     optim = dataclasses.asdict(config.optim)
@@ -56,6 +65,7 @@ def resolved_config(config: RunConfig) -> dict[str, Any]:
     d = config.to_dict()
     d["method_config"] = method_cfg
     d["optim"] = optim
+    d["precision"] = precision
     return d
 
 
@@ -97,11 +107,11 @@ def execute_run(
 ) -> dict[str, Any]:
     """Train (if the method trains) and evaluate per the protocol; return the run record (not yet written)."""
     t_start = time.perf_counter()
-    resolved = resolved_config(config)
+    device = resolve_device(config.device)
+    resolved = resolved_config(config, device)
     rid = run_id(resolved)
     optim = resolved["optim"]
-    device = resolve_device(config.device)
-    precision = resolve_precision(config.precision, device)
+    precision = resolved["precision"]
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 

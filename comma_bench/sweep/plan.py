@@ -30,6 +30,21 @@ class PlannedRun:
     label: str  # short human-readable name for the plan and progress lines
 
 
+def trial_device(spec: SweepSpec, *, local: bool = False) -> str:
+    """The device kind ("cpu" or "cuda") the sweep's runs will compute on: what `precision: auto` resolves for.
+
+    `--local` runs in this process, on CUDA where this machine has it. Under Ray a trial sees a GPU only if it asks
+    for one: `resources.gpus: 0` is the CPU, a positive count CUDA, `auto` CUDA where this machine has it (on a
+    joined cluster, the driver's view: set `resources.gpus` or `precision` explicitly when they differ).
+    """
+    import torch
+
+    gpus = None if local else spec.resources.gpus
+    if gpus is not None:
+        return "cuda" if gpus > 0 else "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def config_run_id(config: RunConfig) -> str:
     """The run id: the hash of the resolved config (every default filled in), exactly as the engine computes it.
 
@@ -162,8 +177,18 @@ class _Checks:
             raise self.fail(label, f"method_config.kd_layers={kd_layers} exceeds the {text} text layers of {model}")
 
 
-def expand(spec: SweepSpec, *, data_root: str | None = None) -> list[PlannedRun]:
-    """All runs of a sweep, in a deterministic order (dataset, method, case, grid values, seed)."""
+def expand(spec: SweepSpec, *, data_root: str | None = None, device: str | None = None) -> list[PlannedRun]:
+    """All runs of a sweep, in a deterministic order (dataset, method, case, grid values, seed).
+
+    `precision: auto` is resolved for `device` ("cpu" or "cuda"; default: `trial_device(spec)`) and written into each
+    run's config, so the planned id is the id of what the trial computes (fp32 on CPU, bf16 on CUDA) and the trial
+    runs exactly that precision wherever it lands.
+    """
+    import torch
+
+    from comma_bench.engine.run import resolve_precision
+
+    auto = resolve_precision("auto", torch.device(device or trial_device(spec)))
     checks = _Checks(spec)
     runs: list[PlannedRun] = []
     ids: set[str] = set()
@@ -188,6 +213,8 @@ def expand(spec: SweepSpec, *, data_root: str | None = None) -> list[PlannedRun]
                             config = _build(spec, state, run_axes, data_root)
                         except UserError as exc:
                             raise UserError(f"{spec.source}: {exc}") from None
+                        if config.precision == "auto":
+                            config = config.replace(precision=auto)
                         label = _label(config)
                         checks.run(config, label)
                         rid = config_run_id(config)

@@ -24,7 +24,7 @@ from comma_bench.errors import UserError
 from comma_bench.records import write_json_atomic
 from comma_bench.sweep import names
 from comma_bench.sweep.layout import SweepLayout
-from comma_bench.sweep.plan import PlannedRun, expand
+from comma_bench.sweep.plan import PlannedRun, expand, trial_device
 from comma_bench.sweep.progress import Progress, fmt_duration
 from comma_bench.sweep.spec import SweepSpec
 from comma_bench.sweep.trial import DEFAULT_EXECUTOR, resolve_executor
@@ -182,7 +182,7 @@ def run_sweep(
         raise UserError(f"--max-concurrent: expected an integer >= 1, got {max_concurrent}")
     layout = SweepLayout.create(_expand_path(output if output is not None else spec.output), spec.name)
 
-    runs = expand(spec, data_root=data_root)
+    runs = expand(spec, data_root=data_root, device=trial_device(spec, local=local))
     status = {r.run_id: layout.status(r.run_id) for r in runs}
     todo = [r for r in runs if status[r.run_id] == "todo" or (retry_failed and status[r.run_id] == "failed")]
     backend = "local (serial, no Ray)" if local else f"ray ({address or 'local instance'})"

@@ -143,3 +143,16 @@ def test_corrupt_image_is_named(coop_root, tmp_path, capsys):
     rc = main(["eval", "--dataset", "eurosat", "--data-root", str(root), *TINY])
     err = capsys.readouterr().err
     assert rc == 2 and victim.name in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_cpu_run_of_precision_auto_is_the_fp32_run(coop_root):
+    """The id hashes the precision the run computes in, so `auto` on a CPU and `fp32` are one run, bf16 another."""
+    from comma_bench.engine.run import resolved_config
+    from comma_bench.records import run_id
+
+    auto = execute_run(_config(coop_root, method="zeroshot", precision="auto", device="cpu"), progress=False)
+    fp32 = execute_run(_config(coop_root, method="zeroshot", precision="fp32", device="cpu"), progress=False)
+    assert auto["config"]["precision"] == fp32["config"]["precision"] == auto["resources"]["precision"] == "fp32"
+    assert auto["run_id"] == fp32["run_id"]
+    bf16 = run_id(resolved_config(_config(coop_root, method="zeroshot", precision="bf16")))
+    assert bf16 != auto["run_id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import torch
 
 from comma_bench.errors import UserError
 from comma_bench.sweep.plan import config_run_id, expand
@@ -130,3 +131,30 @@ def test_duplicate_runs_are_kept_once_and_empty_sweeps_are_errors(tmp_path):
     assert Counter(r.config.method for r in runs) == {"coop": 2, "maple": 2, "comma": 4}
     with pytest.raises(UserError, match="expands to no runs"):
         expand(load_sweep(path, ["exclude=[{seed: [1, 2]}]"]))
+
+
+def test_run_ids_hash_the_effective_precision_not_the_device(tmp_path):
+    """`precision: auto` is fp32 on a CPU trial and bf16 on a CUDA one: two different runs, two ids."""
+    from comma_bench.engine.run import resolved_config
+    from comma_bench.records import run_id
+    from comma_bench.sweep.plan import trial_device
+
+    path = write_sweep(tmp_path, SMALL)
+    cpu = expand(load_sweep(path), device="cpu")
+    assert {r.config.precision for r in cpu} == {"fp32"}  # the trial runs what the id says, wherever it lands
+    assert [r.run_id for r in cpu] == [r.run_id for r in expand(load_sweep(path, ["precision=fp32"]), device="cpu")]
+    gpu = expand(load_sweep(path), device="cuda")
+    assert {r.config.precision for r in gpu} == {"bf16"}
+    assert [r.run_id for r in gpu] == [r.run_id for r in expand(load_sweep(path, ["precision=bf16"]), device="cpu")]
+    assert not {r.run_id for r in cpu} & {r.run_id for r in gpu}
+    # An explicit precision is what the run computes on either device: one id.
+    fp16 = load_sweep(path, ["precision=fp16"])
+    assert [r.run_id for r in expand(fp16, device="cpu")] == [r.run_id for r in expand(fp16, device="cuda")]
+    # Where the trials run: gpus 0 is the CPU, a GPU count is CUDA.
+    assert trial_device(load_sweep(path, ["resources.gpus=0"])) == "cpu"
+    assert trial_device(load_sweep(path, ["resources.gpus=1"])) == "cuda"
+    # The engine agrees with the plan: a CPU run of `auto` gets the planned fp32 id, and the device is not hashed.
+    auto = cpu[0].config.replace(precision="auto")
+    assert run_id(resolved_config(auto, torch.device("cpu"))) == cpu[0].run_id == config_run_id(cpu[0].config)
+    assert run_id(resolved_config(auto, torch.device("cuda"))) == gpu[0].run_id
+    assert run_id(resolved_config(cpu[0].config.replace(device="cuda:3"))) == cpu[0].run_id
