@@ -124,7 +124,8 @@ def ci_table(scope: Scope) -> Table:
             cells = tuple(_cell(avg[c]) if len(avg) else Cell(None) for c in cols)
             rows.append(Row("Average", ("Average", variant), cells, "average", str(len(avg))))
     notes = [
-        f"Mean ± population std [{CONFIDENCE:.0%} t interval of the mean] over seeds; n=1: one seed, no interval.",
+        f"Mean ± population std [{CONFIDENCE * 100:g} % t interval of the mean] over seeds; n=1: one seed, no "
+        "interval.",
     ]
     if scope.protocol == "base2novel":
         notes.append(

@@ -89,7 +89,7 @@ def paired_comparisons(scope: Scope) -> PairedComparisons | None:
         "Δ = row − column on matched (dataset, seed) pairs"
         + (" (and shots)" if few else "")
         + " [95 % t interval]; p: paired sign-flip permutation test, Holm-corrected over the "
-        f"{family} method pairs that share data (per metric); bold: Holm p < {ALPHA:g}.",
+        f"{family} method pair{'s' if family != 1 else ''} that share data (per metric); bold: Holm p < {ALPHA:g}.",
     ]
     if any(c.result.n == 1 for c in comps):
         notes.append("A pair with n=1 has no interval and p = 1.")
@@ -120,12 +120,13 @@ def _p(p: float | None) -> str:
 
 
 def matrix_cell(c: Comparison | None) -> tuple[str, bool]:
-    """(`+1.23 [-0.50, +2.96] p=0.094`, significant) for one pair, or `—` without pairs."""
+    """(`+1.23 [-0.50, +2.96] p=0.094`, significant) for one pair (p Holm-corrected), or `—` without pairs."""
     if c is None or c.result.n == 0 or c.result.mean is None:
         return "—", False
     r = c.result
     ci = f" [{_signed(r.ci[0])}, {_signed(r.ci[1])}]" if r.ci is not None else " (n=1)"
-    return f"{_signed(r.mean)}{ci} p={_p(r.p_holm)}", r.p_holm is not None and r.p_holm < ALPHA
+    p = _p(r.p_holm)
+    return f"{_signed(r.mean)}{ci} p{p if p.startswith('<') else '=' + p}", r.p_holm is not None and r.p_holm < ALPHA
 
 
 def matrix_text(pc: PairedComparisons) -> TextTable:
