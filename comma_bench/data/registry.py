@@ -31,9 +31,9 @@ class RawSplits:
 class DatasetInfo:
     key: str  # registry key (`oxford_pets`, `world/shapes`)
     name: str  # CoOp's DATASET.NAME (`OxfordPets`); recorded so runs can be matched to the official configs
-    folder: str  # dataset directory under the data root (`oxford_pets`), methods.md §8; "" for built-in datasets
-    template: str  # zero-shot CLIP template (CoOp/MaPLe `zsclip.py`), methods.md §9
-    kd_template: str  # COMMA's hand-crafted template for the KD reference, methods.md §9
+    folder: str  # dataset directory under the data root (`oxford_pets`), CoOp's DATASETS.md; "" for built-in datasets
+    template: str  # zero-shot CLIP template (CoOp/MaPLe `zsclip.py`), CoOp/MaPLe `CUSTOM_TEMPLATES`
+    kd_template: str  # COMMA's hand-crafted template for the KD reference, CoOp/MaPLe `CUSTOM_TEMPLATES`
     read: Callable[[Path], RawSplits]  # dataset_dir -> full splits; raises UserError naming the first missing path
     check_paths: tuple[str, ...] = ()  # paths (relative to dataset_dir) that must exist: split file, images dir
     has_val: bool = True  # False: val is the test split (ImageNet, DG sets); few-shot val is then not sampled
@@ -58,6 +58,7 @@ def _ensure_loaded() -> None:
     # The real datasets and the built-in world register themselves on import; importing here keeps
     # `list_datasets()` complete without the caller knowing which modules hold entries.
     import comma_bench.data.coop_format
+    import comma_bench.data.world_files
     import comma_bench.world.datasets  # noqa: F401
 
 

@@ -1,7 +1,7 @@
 """One run from config to record: seed, data, backbone, method, training, protocol evaluation.
 
 `execute_run(config)` is what `comma-bench train` / `eval` and every sweep trial call. The order follows Dassl
-(methods.md §2): seed everything, build the dataset (including the few-shot sample), then build the model, train on
+(Dassl.pytorch): seed everything, build the dataset (including the few-shot sample), then build the model, train on
 the training split with the last-epoch model, and evaluate once per protocol target.
 """
 
@@ -90,6 +90,26 @@ def data_source_id(split_data) -> str:
     return f"{split_data.key}:{Path(split_data.dataset_dir).resolve()}"
 
 
+def check_data_root(config: RunConfig) -> None:
+    """A data root that no dataset of the run reads is an error, not a field recorded beside rendered images."""
+    if config.data_root is None:
+        return
+    from comma_bench.data import get_dataset_info
+
+    keys = (config.dataset, *config.targets)
+    if all(get_dataset_info(k).builtin for k in keys):
+        raise UserError(ignored_data_root(keys[0], config.data_root))
+
+
+def ignored_data_root(key: str, data_root: str) -> str:
+    files = "world-files/" + key.removeprefix("world/")
+    return (
+        f"--data-root {data_root}: dataset {key!r} is built in (its images are rendered, no file is read), so the "
+        f"data root would be ignored; drop it, or read a `comma-bench world export` folder as files with "
+        f"--dataset {files} --data-root DIR"
+    )
+
+
 def _peak_memory_mb(device: torch.device) -> dict[str, float]:
     out = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
     if device.type == "cuda":
@@ -107,6 +127,7 @@ def execute_run(
 ) -> dict[str, Any]:
     """Train (if the method trains) and evaluate per the protocol; return the run record (not yet written)."""
     t_start = time.perf_counter()
+    check_data_root(config)
     device = resolve_device(config.device)
     resolved = resolved_config(config, device)
     rid = run_id(resolved)

@@ -121,7 +121,7 @@ def _build(spec: SweepSpec, state: dict[str, Any], axes: dict[str, Any], data_ro
         backbone=BackboneConfig(**nested["backbone"]),
         optim=OptimConfig(**nested["optim"]),
         method_config=nested["method_config"],
-        data_root=data_root,
+        data_root=data_root if not all(map(names.dataset_is_builtin, (state["dataset"], *spec.targets))) else None,
         sweep=spec.name,
         axes=axes,
         **top,

@@ -50,6 +50,10 @@ def _expand_path(value: str | None) -> str | None:
 def _check_data_root(spec: SweepSpec, data_root: str | None) -> None:
     needs = [d for d in (*spec.datasets, *spec.targets) if not names.dataset_is_builtin(d)]
     if not needs:
+        if data_root is not None:
+            from comma_bench.engine.run import ignored_data_root
+
+            raise UserError(f"{spec.source}: {ignored_data_root(spec.datasets[0], data_root)}")
         return
     if data_root is None:
         raise UserError(

@@ -144,3 +144,15 @@ def test_bad_flags(tmp_path, capsys, flag):
     path = write_sweep(tmp_path, SMALL)
     assert main(["run", str(path), "--dry-run", "--output", str(tmp_path), *flag]) == 2
     assert "--max-concurrent: expected an integer >= 1" in capsys.readouterr().err
+
+
+def test_a_data_root_no_dataset_reads_is_refused(tmp_path, capsys):
+    path = write_sweep(tmp_path, SMALL)  # world/shapes only: rendered, reads no file
+    data = tmp_path / "data"
+    data.mkdir()
+    assert run(path, tmp_path / "out", "instant", "--data-root", str(data)) == 2
+    assert "would be ignored" in capsys.readouterr().err
+    # Beside a real dataset the root is used, and the built-in runs do not record it.
+    mixed = expand(load_sweep(write_sweep(tmp_path, SMALL.replace("[world/shapes]", "[world/shapes, dtd]"))),
+                   data_root=str(data))  # fmt: skip
+    assert {(r.config.dataset, r.config.data_root) for r in mixed} == {("world/shapes", None), ("dtd", str(data))}
