@@ -32,6 +32,7 @@ EXPECTED_RUNS = {
     "world_cross_dataset": 4 * 2,
     "world_domain_generalization": 4 * 2,
     "world_few_shot": 3 * 2 * (4 * 4) + 3 * 2,
+    "world_episodes": 2 * 20 + 2,  # CoOp on 20 episodes of 2 datasets, zero-shot once per dataset
 }
 
 
