@@ -13,6 +13,12 @@ place) and per-block deep prompts; this module runs open_clip's own modules (`to
   0..EOT do not depend on anything after the last EOT of the batch. `encode_text` therefore runs only
   `max(eot) + 1` positions by default, with identical results (tested). Callers that need the hidden states of all
   77 positions (COMMA's official KD loss averages over padding too) pass `full_length=True`.
+- **Attention input laid out length-major.** open_clip's blocks hold `nn.MultiheadAttention(batch_first=True)`,
+  which transposes its [N, L, D] input to [L, N, D]. On a batch-first tensor that view is strided, and when it
+  requires grad torch does not fold it into one matrix product: the qkv projection ran as L small batched products
+  (for COMMA's 77-position KD pass, about twice the time of the same projection as one product). `run_block` hands the
+  attention the same values stored [L, N, D], as the official LND code does; the block's own modules compute
+  everything, so the numbers are the same up to float summation order (tested).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from open_clip.model import CLIP
+from open_clip.transformer import ResidualAttentionBlock
 
 
 @dataclass
@@ -43,6 +50,23 @@ def _replace_slice(x: torch.Tensor, start: int, prompt: torch.Tensor) -> torch.T
     if start < 0:  # replace the last k tokens
         return torch.cat([x[:, : x.shape[1] - k], p], dim=1)
     return torch.cat([x[:, :start], p, x[:, start + k :]], dim=1)
+
+
+def run_block(block: torch.nn.Module, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """`block(x, attn_mask=attn_mask)` on [N, L, D], with the attention's input stored length-major (module docstring).
+
+    Only a tensor that records gradients takes this path (without autograd torch folds the strided view into one
+    product itself, so inference keeps open_clip's exact op sequence), and only through open_clip's plain
+    `ResidualAttentionBlock` with a batch-first `nn.MultiheadAttention` and no hooks (a hooked block runs as it is,
+    so its hooks see every call).
+    """
+    plain = type(block) is ResidualAttentionBlock and not hasattr(block, "ln_1_kv") and block.attn.batch_first
+    hooked = bool(block._forward_hooks or block._forward_pre_hooks)
+    if not (plain and not hooked and x.requires_grad and torch.is_grad_enabled()):
+        return block(x, attn_mask=attn_mask)
+    q = block.ln_1(x).transpose(0, 1).contiguous().transpose(0, 1)  # [N, L, D] values, [L, N, D] memory
+    x = x + block.ls_1(block.attention(q_x=q, attn_mask=attn_mask))
+    return x + block.ls_2(block.mlp(block.ln_2(x)))
 
 
 def project_text(model: CLIP, pooled: torch.Tensor) -> torch.Tensor:
@@ -95,7 +119,7 @@ def encode_text(
     for i, block in enumerate(model.transformer.resblocks):
         if i in deep:
             x = _replace_slice(x, deep_start, deep[i])
-        x = block(x, attn_mask=mask)  # [N, L, D]
+        x = run_block(block, x, mask)  # [N, L, D]
         if i in wanted:
             hidden[i] = x
     x = model.ln_final(x)
@@ -138,7 +162,7 @@ def encode_image(
     for i, block in enumerate(visual.transformer.resblocks):
         if i in deep:
             x = _replace_slice(x, -1, deep[i])
-        x = block(x)
+        x = run_block(block, x)
     if n_prompt:
         x = x[:, : x.shape[1] - n_prompt]  # pooling never sees prompt tokens (matters for avg-pooled towers)
     pooled, _ = visual._pool(x)

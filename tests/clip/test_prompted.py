@@ -110,3 +110,32 @@ def test_image_prompts_appended_and_replaced_at_the_end(golden_backbone):
 def test_deep_vision_prompts_need_appended_tokens(tiny_backbone):
     with pytest.raises(ValueError, match="shallow"):
         encode_image(tiny_backbone.model, torch.zeros(1, 3, 32, 32), deep={1: torch.zeros(2, 64)})
+
+
+def test_training_pass_projects_attention_inputs_in_one_product(golden_backbone):
+    """Under autograd, nn.MultiheadAttention's batch-first transpose made the qkv projection L small batched
+    products (`aten::bmm`, twice the time for COMMA's 77-position KD pass); `run_block` stores the attention input
+    length-major so that it is one product, with the block's own modules and the same values and gradients."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from comma_bench.clip.prompted import run_block
+
+    model = golden_backbone.model
+    tokens = golden_backbone.tokenize(PROMPTS)
+    emb = token_embeddings(model, tokens).detach().requires_grad_(True)
+    images = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    shallow = torch.randn(2, 768, requires_grad=True)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        text = encode_text(model, emb, tokens.argmax(-1), hidden_layers=(11,), full_length=True)
+        image = encode_image(model, images, shallow=shallow, deep={1: shallow * 2})
+        (text.hidden[11].square().mean() + text.features.sum() + image.sum()).backward()
+    assert not [e.key for e in prof.key_averages() if e.key == "aten::bmm"]
+    # Same function as calling the block: values and gradients.
+    block, mask = model.transformer.resblocks[3], model.attn_mask
+    x = torch.randn(3, 77, 512, requires_grad=True)
+    ours = run_block(block, x, mask)
+    (g_ours,) = torch.autograd.grad(ours.square().sum(), x)
+    plain = block(x, attn_mask=mask)
+    (g_plain,) = torch.autograd.grad(plain.square().sum(), x)
+    torch.testing.assert_close(ours, plain, rtol=0, atol=1e-5)
+    torch.testing.assert_close(g_ours, g_plain, rtol=0, atol=1e-5 * float(g_plain.abs().max()))
