@@ -17,6 +17,7 @@ install: $(STAMP)
 # The main job on the built-in world: 5 methods x 3 datasets through Ray Tune on the CPU, then the report.
 quickstart: $(STAMP)
 	$(VENV)/bin/comma-bench run sweeps/quickstart.yaml --output runs
+	@echo "comma-bench is installed in $(VENV): run 'source $(VENV)/bin/activate' to put it on PATH (or call $(VENV)/bin/comma-bench)"
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

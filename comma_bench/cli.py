@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -59,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"comma-bench {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `comma-bench run --dry-run | head`: the reader stopped reading. Not an error of ours: no traceback, and
+        # stdout goes to devnull so that the interpreter's final flush does not raise a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a program killed by it
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ def _common(p: argparse.ArgumentParser, *, default_method: str | None) -> None:
         "--method",
         default=default_method,
         required=default_method is None,
-        help="zeroshot, coop, cocoop, maple or comma",
+        help="coop, cocoop, maple or comma (zeroshot: `comma-bench eval`)"
+        if default_method is None
+        else "a method that needs no training: zeroshot (the others: `comma-bench train --method NAME`)",
     )
     p.add_argument("--dataset", required=True, help="dataset key (`comma-bench datasets list`)")
     p.add_argument("--protocol", default="base2novel", choices=PROTOCOL_CHOICES)

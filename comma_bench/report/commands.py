@@ -7,7 +7,6 @@ level; the handler imports the report machinery when it runs.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 DEFAULT_FORMATS = "md,pdf,tex,csv"
@@ -27,19 +26,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         default=None,
-        help="output folder (default: reports/<sweep> when all records share one sweep, else reports/combined)",
+        help="output folder (default: as `comma-bench run` writes it, the `report` folder beside one RUNS_DIR named "
+        "`runs`, i.e. OUTPUT/<sweep>/report; else RUNS_DIR/report; several RUNS_DIRs need --out)",
     )
     p.add_argument("--format", default=DEFAULT_FORMATS, help=f"comma-separated formats (default: {DEFAULT_FORMATS})")
     p.set_defaults(func=run_report)
 
 
-def default_out_dir(sweeps: set[str]) -> Path:
-    """`reports/<sweep>` for records of one named sweep, else `reports/combined`."""
-    if len(sweeps) == 1:
-        (name,) = sweeps
-        if name:
-            return Path("reports") / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    return Path("reports") / "combined"
+def default_out_dir(runs: list[Path]) -> Path:
+    """Where `comma-bench run` puts the report of its records: `OUTPUT/<sweep>/report` beside `OUTPUT/<sweep>/runs`.
+
+    Never a folder of the working directory: `reports/` holds the committed showcase, which a report of a new run
+    must not overwrite.
+    """
+    from comma_bench.errors import UserError
+
+    if len(runs) != 1:
+        raise UserError(f"{len(runs)} RUNS_DIRs: pass --out DIR (the folder to write the combined report to)")
+    (folder,) = runs
+    if folder.suffix == ".json":
+        folder = folder.parent
+    return folder.parent / "report" if folder.name == "runs" else folder / "report"
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -47,8 +54,8 @@ def run_report(args: argparse.Namespace) -> int:
     from comma_bench.report.render import generate_report, parse_formats
 
     formats = parse_formats(args.format)  # fail on a bad format before reading anything
+    out = args.out if args.out is not None else default_out_dir(list(args.runs))
     frame = collect(list(args.runs))
-    out = args.out if args.out is not None else default_out_dir(set(frame["sweep"]))
     result = generate_report(args.runs, out, formats, frame=frame)
     for note in result.notes:
         print(f"note: {note}")

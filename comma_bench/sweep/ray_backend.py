@@ -55,13 +55,12 @@ def check_fits(cpus: float, gpus: float, cluster: dict[str, float], joined: bool
     have_cpu, have_gpu = cluster.get("CPU", 0.0), cluster.get("GPU", 0.0)
     problems = []
     if cpus > have_cpu:
-        problems.append(f"resources.cpus={cpus:g} per trial but the Ray cluster has {have_cpu:g} CPUs")
+        hint = "" if joined else f" (set resources.cpus, e.g. --set resources.cpus={max(1.0, have_cpu):g})"
+        problems.append(f"resources.cpus={cpus:g} per trial but the Ray cluster has {have_cpu:g} CPUs{hint}")
     if gpus > have_gpu:
-        problems.append(f"resources.gpus={gpus:g} per trial but the Ray cluster has {have_gpu:g} GPUs")
-    if not problems:
-        return None
-    hint = "" if joined else " (set resources.cpus / resources.gpus, e.g. --set resources.gpus=0)"
-    return "; ".join(problems) + hint
+        hint = "" if joined else " (set resources.gpus, e.g. --set resources.gpus=0)"
+        problems.append(f"resources.gpus={gpus:g} per trial but the Ray cluster has {have_gpu:g} GPUs{hint}")
+    return "; ".join(problems) if problems else None
 
 
 def _numeric(metrics: dict[str, Any]) -> dict[str, float]:

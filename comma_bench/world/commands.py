@@ -1,4 +1,4 @@
-"""`comma-bench world pretrain|eval|export|show`: the built-in world from the command line.
+"""`comma-bench world pretrain|eval|probe|export|show`: the built-in world from the command line.
 
 - `pretrain` reruns the recipe that produced the shipped `world-tiny` weights (or a variant of it).
 - `eval` measures zero-shot accuracy of a world-tiny weights file (default: the shipped one) on every built-in set.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "world", help="the built-in procedural world: pretrain, evaluate, export or look at it",
+        "world", help="the built-in procedural world: pretrain, evaluate, probe, export or look at it",
         description=__doc__.split("\n\n")[0],
     )  # fmt: skip
     sub = parser.add_subparsers(dest="world_command", metavar="ACTION", required=True)
@@ -162,6 +162,8 @@ def _export(args: argparse.Namespace) -> int:
 
     path = export_dataset(args.dataset, args.to, max_per_class=args.max_per_class)
     print(f"wrote {path}")
+    name = args.dataset.removeprefix("world/")
+    print(f"read it as files: comma-bench eval --dataset world-files/{name} --data-root {path.parent}")
     return 0
 
 

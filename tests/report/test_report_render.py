@@ -206,11 +206,12 @@ def test_plots_skip_tables_without_data(tmp_path: Path) -> None:
 
 
 def test_cli_report_default_out_and_stdout(tmp_path: Path, monkeypatch, capsys) -> None:
-    runs = write_records(tmp_path / "runs", b2n_records())
+    runs = write_records(tmp_path / "unit" / "runs", b2n_records())
     monkeypatch.chdir(tmp_path)
     assert main(["report", str(runs), "--format", "csv,tex"]) == 0
     printed = capsys.readouterr().out
-    out = Path("reports") / "unit"  # all records share the sweep "unit"
+    out = tmp_path / "unit" / "report"  # where `comma-bench run` writes it, beside the runs folder
+    assert not (tmp_path / "reports").exists()  # never the working directory's (committed) reports/
     assert (out / "results.csv").is_file() and (out / "tex" / "base2novel.tex").is_file()
     # csv, the main, seed-statistics and per-seed tables, the paired matrix and its list
     assert f"wrote 6 files to {out}:" in printed and str(out / "results.csv") in printed
@@ -219,14 +220,17 @@ def test_cli_report_default_out_and_stdout(tmp_path: Path, monkeypatch, capsys) 
     assert "82.00 ± 1.63" in printed and "91.00†‡" in printed
 
 
-def test_cli_mixed_sweeps_go_to_combined(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_mixed_sweeps_go_beside_their_folder_or_to_out(tmp_path: Path, monkeypatch, capsys) -> None:
     write_records(tmp_path / "runs" / "a", b2n_records())
     write_records(tmp_path / "runs" / "b", vit_records())
     monkeypatch.chdir(tmp_path)
     assert main(["report", "runs", "--format", "csv"]) == 0
-    assert (tmp_path / "reports" / "combined" / "results.csv").is_file()
+    assert (tmp_path / "report" / "results.csv").is_file()  # a folder named runs: its sibling report/
     assert main(["report", "runs/a", "--out", "mine", "--format", "csv"]) == 0
     assert (tmp_path / "mine" / "results.csv").is_file()
+    assert main(["report", "runs/a", "runs/b", "--format", "csv"]) == 2
+    assert "pass --out DIR" in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
 
 
 def test_cli_errors(tmp_path: Path, capsys) -> None:
