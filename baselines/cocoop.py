@@ -1,4 +1,4 @@
-"""CoCoOp: context shifted per image by a small Meta-Net (Zhou et al., CVPR'22; methods.md §4).
+"""CoCoOp: context shifted per image by a small Meta-Net (Zhou et al., CVPR'22; CoOp's `trainers/cocoop.py`).
 
 Each image gets its own set of class prompts, so a batch of B images needs B x n_cls text sequences. The official
 code loops over images in Python; here all B x n_cls sequences go through the text tower in chunks of

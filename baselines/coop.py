@@ -1,4 +1,7 @@
-"""CoOp: learnable context vectors in front of (or around) the class name (Zhou et al., IJCV'22; methods.md §3)."""
+"""CoOp: learnable context vectors in front of (or around) the class name (Zhou et al., IJCV'22).
+
+Reference code: KaiyangZhou/CoOp `trainers/coop.py`.
+"""
 
 from __future__ import annotations
 

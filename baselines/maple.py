@@ -1,4 +1,7 @@
-"""MaPLe: deep multi-modal prompts coupled by per-layer Linear maps (Khattak et al., CVPR'23; methods.md §5)."""
+"""MaPLe: deep multi-modal prompts coupled by per-layer Linear maps (Khattak et al., CVPR'23).
+
+Reference code: muzairkhattak/multimodal-prompt-learning `trainers/maple.py`.
+"""
 
 from __future__ import annotations
 

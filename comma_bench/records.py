@@ -69,7 +69,7 @@ def run_id(config: dict[str, Any]) -> str:
 
 
 def harmonic_mean(base: float, novel: float) -> float:
-    """HM = 2BN/(B+N), 0 when both are 0 (methods.md §7)."""
+    """HM = 2BN/(B+N), 0 when both are 0 (the HM of the CoCoOp and MaPLe papers)."""
     return 0.0 if base + novel == 0 else 2.0 * base * novel / (base + novel)
 
 

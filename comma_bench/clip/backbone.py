@@ -8,7 +8,7 @@ Why a wrapper around `open_clip.create_model`:
   the tag, where it looked, and how to pass a file instead.
 - **Unsafe archives.** OpenAI's TorchScript `.pt` files need pickle loading; that is an explicit opt-in here.
 - **Freezing.** Every CLIP weight is frozen and the model is put in eval mode: prompt learners train only their own
-  parameters (methods.md §1).
+  parameters (OpenAI CLIP as open_clip loads it).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A prompt learner tokenizes `"<prefix> <classname>."` once, where `<prefix>` is either the init string
 (`"a photo of a"`) or `n_ctx` placeholder words (`"X X ... X"`). The embeddings of that token sequence are frozen
 buffers; the learnable context replaces positions 1..n_ctx (CoOp/CoCoOp/MaPLe/COMMA all do this), or, for CoOp's
-`middle` / `front` class-token positions, is interleaved with the class-name tokens (methods.md §3).
+`middle` / `front` class-token positions, is interleaved with the class-name tokens (CoOp's `trainers/coop.py`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def clean_classname(name: str) -> str:
 def context_from_text(backbone: Backbone, text: str, n_ctx: int) -> torch.Tensor:
     """[n_ctx, D] token embeddings at positions 1..n_ctx of `text` (CoOp's CTX_INIT), in the model's dtype.
 
-    MaPLe and COMMA keep n_ctx=2 with the 4-word init "a photo of a", so only "a", "photo" are taken (methods.md §5).
+    MaPLe and COMMA keep n_ctx=2 with the 4-word init "a photo of a", so only "a", "photo" are taken (MaPLe's
+    `trainers/maple.py`).
     """
     tokens = backbone.tokenize([text])  # [1, 77]
     return token_embeddings(backbone.model, tokens)[0, 1 : 1 + n_ctx].clone()  # [n_ctx, D]
@@ -45,7 +46,8 @@ def coop_context(
 ) -> tuple[torch.Tensor, str, int]:
     """CoOp/CoCoOp's context rule: (initial ctx, prompt prefix, effective n_ctx).
 
-    With an init string, n_ctx becomes its number of words and ctx its token embeddings (methods.md §3); otherwise
+    With an init string, n_ctx becomes its number of words and ctx its token embeddings (CoOp's
+    `trainers/coop.py`); otherwise
     ctx is N(0, 0.02^2) ([n_cls, n_ctx, D] when `per_class`) behind "X X ... X" placeholders.
     """
     if ctx_init:

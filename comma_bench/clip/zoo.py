@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)  # CLIP normalisation, methods.md §10
+OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)  # CLIP normalisation (OpenAI CLIP, Dassl configs)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 

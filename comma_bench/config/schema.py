@@ -26,7 +26,7 @@ class BackboneConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    """Dassl's optimiser and schedule (methods.md §2). None means: the method's official default."""
+    """Dassl's optimiser and schedule (Dassl.pytorch). None means: the method's official default."""
 
     lr: float | None = None  # SGD learning rate; method default (CoOp 0.002, MaPLe/COMMA 0.0035)
     epochs: int | None = None  # MAX_EPOCH; method default (CoOp 200, CoCoOp 10, MaPLe/COMMA 5)
@@ -44,7 +44,7 @@ class RunConfig:
     dataset: str  # training / evaluation dataset key (the source dataset for cross_dataset and DG)
     protocol: str = "base2novel"  # one of PROTOCOLS
     targets: tuple[str, ...] = ()  # cross_dataset / DG: datasets evaluated zero-shot after source training
-    shots: int = 16  # few-shot samples per class (Dassl sampling, methods.md §7); 0 or less = the full train split
+    shots: int = 16  # few-shot samples per class (Dassl's sampling); 0 or less = the full train split
     seed: int = 1  # Dassl SEED: seeds python, numpy and torch before the dataset and model are built
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

@@ -1,4 +1,4 @@
-"""Readers for the 15 real datasets in the exact CoOp folder layout (methods.md §8), registered on import.
+"""Readers for the 15 real datasets in the exact CoOp folder layout (CoOp's DATASETS.md), registered on import.
 
 Users of CoOp, CoCoOp, MaPLe and COMMA already have `$DATA` laid out as CoOp's DATASETS.md describes, with the
 `split_zhou_*.json` files in place. These readers take that tree unchanged and return the same items, in the same
@@ -86,7 +86,7 @@ def _convert_entries(entries: list, part: str, split_path: Path, prefix: Path) -
 
 @dataclass(frozen=True)
 class _JsonLayout:
-    """Where one split_zhou dataset keeps its split file and images (methods.md §8)."""
+    """Where one split_zhou dataset keeps its split file and images (CoOp's DATASETS.md)."""
 
     image_dirs: tuple[str, ...]  # image folders inside the dataset dir; checked in this order after the split file
     split_file: str  # split_zhou_<NAME>.json inside the dataset dir
@@ -252,7 +252,7 @@ def _info(
     )
 
 
-# key, CoOp NAME, folder, layout, description (methods.md §8)
+# key, CoOp NAME, folder, layout, description (CoOp's DATASETS.md)
 _JSON_DATASETS = (
     ("caltech101", "Caltech101", "caltech-101", _JsonLayout(("101_ObjectCategories",), "split_zhou_Caltech101.json"),
      "Caltech-101, 100 object classes (BACKGROUND_Google and Faces_easy dropped)"),

@@ -1,6 +1,6 @@
 """`load_dataset`: one call from a registry key to the train/val/test lists a run uses, the CoOp way.
 
-The steps are those of every CoOp `datasets/*.py` constructor, in the same order (methods.md §7):
+The steps are those of every CoOp `datasets/*.py` constructor, in the same order:
 1. read the full splits (the registered reader; a missing path is a one-line error naming it);
 2. few-shot sample train (K per class) and val (min(K, 4) per class) from one seeded stream, or reuse a Dassl
    pickle / our JSON cache (`comma_bench.data.fewshot`);
@@ -41,8 +41,8 @@ class DatasetSplits:
     val: list[Datum]  # few-shot val split; the test split for datasets without val (ImageNet, DG sets)
     test: list[Datum]  # full test split of the chosen classes
     classnames: list[str]  # index = label; underscores kept (prompt builders replace them)
-    template: str  # zero-shot CLIP template (methods.md §9)
-    kd_template: str  # COMMA's KD-reference template (methods.md §9)
+    template: str  # zero-shot CLIP template (CoOp/MaPLe `CUSTOM_TEMPLATES`)
+    kd_template: str  # COMMA's KD-reference template (CoOp/MaPLe `CUSTOM_TEMPLATES`)
     dataset_dir: Path | None = None  # local dataset folder; None for built-in datasets
     shots: int = 16  # K requested (<= 0: all)
     seed: int = 1  # seed of the few-shot sample

@@ -1,6 +1,6 @@
 """Base/new class split and class-name lists, as CoOp's `OxfordPets.subsample_classes` and Dassl's `get_lab2cname`.
 
-Base-to-novel (methods.md §7 step 3): the labels present in the few-shot train split, sorted, are cut at
+Base-to-novel (CoOp's `subsample_classes`): the labels present in the few-shot train split, sorted, are cut at
 m = ceil(n / 2); "base" keeps the first m, "new" the rest. Every split is filtered to the kept labels and relabelled
 0..k-1 in sorted order, so base and new are two separate label spaces (there is no joint evaluation).
 """

@@ -1,4 +1,4 @@
-"""Hand-crafted prompt templates, keyed by CoOp's dataset NAME (methods.md §9).
+"""Hand-crafted prompt templates, keyed by CoOp's dataset NAME (CoOp/MaPLe `CUSTOM_TEMPLATES`).
 
 Two dictionaries, because the official repositories disagree on exactly one entry:
 
@@ -35,7 +35,7 @@ ZSCLIP_TEMPLATES: MappingProxyType[str, str] = MappingProxyType(
     }
 )
 
-# COMMA's own table: identical to the zsclip one except DescribableTextures (methods.md §9).
+# COMMA's own table: identical to the zsclip one except DescribableTextures (CoOp/MaPLe `CUSTOM_TEMPLATES`).
 COMMA_KD_TEMPLATES: MappingProxyType[str, str] = MappingProxyType(
     {**ZSCLIP_TEMPLATES, "DescribableTextures": "a photo of a {}, a type of texture."}
 )

@@ -1,8 +1,9 @@
 """Image transforms and the torch `Dataset` over a list of `Datum`, as every Dassl-based method uses them.
 
-methods.md §10: train = RandomResizedCrop(size, scale=(0.08, 1), bicubic) -> RandomHorizontalFlip(0.5) -> ToTensor
--> Normalize; test = Resize(size, bicubic) on the shorter side -> CenterCrop(size) -> ToTensor -> Normalize. One view
-per image. torchvision's v1 transforms are used because they are what Dassl calls, so crops and resampling match.
+Dassl, as the official configs set it: train = RandomResizedCrop(size, scale=(0.08, 1), bicubic) ->
+RandomHorizontalFlip(0.5) -> ToTensor -> Normalize; test = Resize(size, bicubic) on the shorter side ->
+CenterCrop(size) -> ToTensor -> Normalize. One view per image. torchvision's v1 transforms are used because they
+are what Dassl calls, so crops and resampling match.
 """
 
 from __future__ import annotations

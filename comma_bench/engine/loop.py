@@ -1,4 +1,4 @@
-"""The training loop, written once for every method (methods.md §2, §6.5).
+"""The training loop, written once for every method (Dassl's `TrainerX`, COMMA's `forward_backward`).
 
 Per step: `out = method(images)`, loss = CE(out.logits, y) + sum(out.losses), zero_grad, backward, SGD step. The LR
 is stepped after the last batch of each epoch. Methods contribute only their module and extra loss terms.

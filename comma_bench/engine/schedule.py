@@ -1,4 +1,4 @@
-"""Dassl's learning-rate schedule: a constant warm-up, then cosine annealing, stepped once per epoch (methods.md §2).
+"""Dassl's learning-rate schedule: a constant warm-up, then cosine annealing, stepped once per epoch (Dassl.pytorch).
 
 With WARMUP_EPOCH=W, WARMUP_CONS_LR=w and WARMUP_RECOUNT=True, the LR in (0-based) epoch e is w for e < W and
 LR * (1 + cos(pi * (e - W) / MAX_EPOCH)) / 2 afterwards. The cosine is over MAX_EPOCH (not MAX_EPOCH - W), so it

@@ -1,4 +1,4 @@
-"""Seeding as Dassl does it (methods.md §2): python, numpy and torch (all devices) from one SEED.
+"""Seeding as Dassl does it (Dassl.pytorch): python, numpy and torch (all devices) from one SEED.
 
 Dassl then sets `cudnn.benchmark = True`, which makes GPU runs non-deterministic. We leave cuDNN's autotuner off
 (the default): the few percent of speed it may buy are not worth runs that cannot be repeated.

@@ -1,6 +1,7 @@
 """Shared skeleton of the deep multi-modal prompt learners (MaPLe and COMMA).
 
-COMMA is a fork of MaPLe (methods.md §5, §6): both learn a text context `ctx` [n_ctx, Dt], map it to the input
+COMMA is a fork of MaPLe (MaPLe's `trainers/maple.py`, COMMA's `trainers/comma.py`): both learn a text context
+`ctx` [n_ctx, Dt], map it to the input
 vision prompt with `proj` (Dt -> Dv), insert deep text prompts before text blocks 1..J-1 and deep vision prompts
 before vision blocks 1..J-1. They differ only in how the deep vision prompts are produced (MaPLe: a Linear coupling
 per layer; COMMA: attention over the preceding prompts of both branches) and in COMMA's extra KD loss. This class
@@ -42,7 +43,8 @@ class DeepPromptLearner(PromptMethod):
             raise UserError(f"{self.name}: n_ctx must be >= 1, got {n_ctx}")
         self.n_ctx = n_ctx
         self.prompt_depth = prompt_depth
-        # MaPLe/COMMA quirk (methods.md §5): with an init string and n_ctx <= 4, n_ctx is NOT overridden: ctx takes
+        # MaPLe/COMMA quirk (MaPLe's `MultiModalPromptLearner`): with an init string and n_ctx <= 4, n_ctx is
+        # NOT overridden: ctx takes
         # the first n_ctx token embeddings ("a", "photo") and the prompt keeps the whole init string.
         if ctx_init and n_ctx <= 4:
             ctx_init = ctx_init.replace("_", " ")

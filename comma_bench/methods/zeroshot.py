@@ -1,4 +1,4 @@
-"""Zero-shot CLIP: one hand-crafted template per dataset, no ensembling (CoOp/MaPLe `ZeroshotCLIP`, methods.md §9)."""
+"""Zero-shot CLIP: one hand-crafted template per dataset, no ensembling (CoOp/MaPLe `ZeroshotCLIP`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Published reference numbers (methods.md §11), shipped as package data and shown beside reproduced results.
+"""Published reference numbers (the papers' tables), shipped as package data, shown beside reproduced results.
 
 Every published number is for CLIP ViT-B/16 with OpenAI weights, 16 shots per class, mean of three seeds, under one
 named protocol. A published row is therefore only comparable with reproduced runs of the same protocol, backbone
@@ -17,7 +17,7 @@ from io import StringIO
 
 import pandas as pd
 
-# The setting every published number was measured in (methods.md §11).
+# The setting every published number was measured in (the papers' tables).
 PUBLISHED_MODEL = "ViT-B-16"
 PUBLISHED_PRETRAINED = "openai"
 PUBLISHED_SHOTS = 16
@@ -98,6 +98,6 @@ def published_targets(protocol: str) -> tuple[str, ...]:
 
 
 def published_base2novel_datasets() -> tuple[str, ...]:
-    """The datasets behind each published base-to-novel average (the 11 of methods.md §7), in published order."""
+    """The datasets behind each published base-to-novel average (the papers' 11), in published order."""
     df = _read("base2novel")
     return tuple(d for d in dict.fromkeys(df["dataset"]) if d != "average")

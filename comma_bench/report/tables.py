@@ -6,7 +6,7 @@ the numbers are computed (and tested) once. Runs are split into *scopes*: one pe
 never averaged together and published numbers appear only beside runs of their own setting. Within a scope, a row
 is a *variant*: a method plus the values of the sweep axes that vary among that method's runs.
 
-Conventions (methods.md §7; `CONVENTIONS` repeats them in every report):
+Conventions (those of the official `parse_test_res.py` and MaPLe's tables; `CONVENTIONS` repeats them in every report):
 - A cell is the mean over seeds; ± is the population standard deviation over seeds (ddof=0), the `np.std` that
   Dassl's `parse_test_res.py` prints.
 - HM = 2BN/(B+N) of the seed-averaged base and novel accuracy, not the mean of per-seed HMs; its ± is the standard
@@ -68,7 +68,7 @@ CONVENTIONS = (
     "as in Dassl's parse_test_res.py). HM = 2·B·N/(B+N) is computed from the seed-averaged base (B) and novel (N) "
     "accuracy, not as the mean of per-seed HMs; the ± beside an HM is the standard deviation of the per-seed HMs. "
     "An Average row is the arithmetic mean of the per-dataset values, and its HM is computed from the averaged B and "
-    "N, not as the mean of the per-dataset HMs (methods.md §7); average rows carry no ±. In transfer tables the "
+    "N, not as the mean of the per-dataset HMs (as MaPLe and CoCoOp); average rows carry no ±. In transfer tables the "
     "target mean averages the seed-averaged target accuracies and excludes the source. In ablation tables each "
     "value is the per-dataset value averaged over datasets, with ± the mean over datasets of the per-dataset "
     "standard deviation over seeds. Published numbers (ViT-B/16, OpenAI weights, 16 shots, mean of 3 seeds) are "

@@ -106,7 +106,7 @@ class SweepSpec:
     protocol: str  # one of PROTOCOLS
     datasets: tuple[str, ...]  # run datasets (sources for cross_dataset / DG)
     methods: tuple[MethodEntry, ...]  # in file order
-    seeds: tuple[int, ...] = (1, 2, 3)  # methods.md §7: seeds 1-3
+    seeds: tuple[int, ...] = (1, 2, 3)  # the official scripts: seeds 1-3
     targets: tuple[str, ...] = ()  # cross_dataset / DG targets
     description: str = ""
     shots: int = 16  # official protocols use 16 shots

@@ -1,6 +1,6 @@
 """Tiny CoOp-layout data roots for tests: every one of the 15 real datasets, with 8x8 generated images.
 
-`build_coop_tree(root)` writes the exact folder layout of methods.md §8 (split_zhou JSON files, FGVCAircraft text
+`build_coop_tree(root)` writes the exact folder layout of CoOp's DATASETS.md (split_zhou JSON files, FGVCAircraft text
 lists, ImageNet class folders and `classnames.txt`, the ImageNet variants) and returns, per dataset key, what a
 correct reader must produce. Other test suites (the engine's end-to-end `comma-bench eval`) import it too:
 

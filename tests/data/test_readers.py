@@ -12,7 +12,7 @@ from comma_bench.data.coop_format import COOP_DATASETS
 from comma_bench.errors import UserError
 from tests.data.coop_tree import ALL_KEYS, DG_COUNTS, TEST_COUNTS, TRAIN_COUNTS, VAL_COUNTS
 
-# key -> (CoOp config NAME, folder, zsclip template, COMMA kd template), methods.md §8-9
+# key -> (CoOp config NAME, folder, zsclip template, COMMA kd template), CoOp's DATASETS.md and CUSTOM_TEMPLATES
 TABLE = {
     "imagenet": ("ImageNet", "imagenet", "a photo of a {}.", "a photo of a {}."),
     "caltech101": ("Caltech101", "caltech-101", "a photo of a {}.", "a photo of a {}."),

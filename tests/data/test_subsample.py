@@ -1,4 +1,5 @@
-"""Base/new class split: sorted train labels, m = ceil(n/2), relabel 0..k-1, class names follow (methods.md §7)."""
+"""Base/new class split (CoOp's `subsample_classes`): sorted train labels, m = ceil(n/2), relabel 0..k-1, class names
+follow."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transforms of methods.md §10 and the ImageDataset wrapper."""
+"""Transforms of Dassl (as CoOp, MaPLe and COMMA configure them) and the ImageDataset wrapper."""
 
 from __future__ import annotations
 

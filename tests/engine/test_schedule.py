@@ -1,4 +1,4 @@
-"""Dassl's per-epoch LR schedule (methods.md §2)."""
+"""Dassl's per-epoch LR schedule (Dassl.pytorch)."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ def test_comma_trained_generator_gets_gradient(golden_backbone, batch):
 
 
 def test_comma_trained_mode_sends_vision_gradient_into_text_prompts(golden_backbone, batch):
-    """ctx / deep text prompts get gradient through the generator only in trained mode (methods.md §6.6)."""
+    """ctx / deep text prompts get gradient through the generator only in trained mode (README: COMMA's two modes)."""
     grads = {}
     for mode in ("faithful", "trained"):
         torch.manual_seed(1)

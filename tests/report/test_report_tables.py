@@ -73,7 +73,7 @@ def test_average_row_hm_is_from_averaged_base_and_novel(b2n_dir: Path) -> None:
     base, novel, h = _row(t, "Average", "coop").cells
     assert (base.mean, novel.mean) == (86.0, 55.0)  # mean of the per-dataset means (82, 90) and (60, 50)
     assert h.mean == pytest.approx(9460 / 141, **EXACT)  # HM(86, 55) = 67.09
-    mean_of_hms = (9840 / 142 + 9000 / 140) / 2  # 66.79: the convention methods.md §7 rules out
+    mean_of_hms = (9840 / 142 + 9000 / 140) / 2  # 66.79: the convention MaPLe's published average rules out
     assert abs(h.mean - mean_of_hms) > 0.3
     assert base.std is None and h.std is None  # averages carry no ±
     base, novel, h = _row(t, "Average", "maple").cells

@@ -26,7 +26,7 @@ def test_base2novel_is_11_datasets_x_3_seeds_x_5_methods():
     assert len(keys) == 165 and len({r.run_id for r in runs}) == 165
     by = {(r.config.dataset, r.config.method, r.config.seed): r.config for r in runs}
     assert all(c.protocol == "base2novel" and c.shots == 16 and c.targets == () for c in by.values())
-    # Official configurations (methods.md §3-§6), including CoOp's 50 epochs on ImageNet.
+    # The official configurations (each repository's configs/trainers/*.yaml), including CoOp's 50 epochs on ImageNet.
     assert by["imagenet", "coop", 1].optim.epochs == 50 and by["dtd", "coop", 1].optim.epochs == 200
     assert by["dtd", "cocoop", 2].optim.batch_size == 1
     assert by["dtd", "comma", 3].method_config["prompt_depth"] == 9
