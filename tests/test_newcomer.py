@@ -64,6 +64,9 @@ def test_a_dry_run_piped_into_a_closed_reader_ends_without_a_traceback():
 CITATIONS_PENDING = ("tests/methods/test_golden.py", "comma_bench/world/", "reports/quickstart/")
 
 
+SPEC = "methods" + ".md"  # spelled apart so that this test does not cite it itself
+
+
 def test_no_file_cites_a_spec_that_is_not_in_the_repository():
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
     citing = []
@@ -71,6 +74,6 @@ def test_no_file_cites_a_spec_that_is_not_in_the_repository():
         path = REPO / rel
         if rel.startswith(CITATIONS_PENDING) or not path.is_file():
             continue
-        if path.suffix in (".py", ".md", ".yaml", ".yml", ".toml", ".txt") and "methods.md" in path.read_text():
+        if path.suffix in (".py", ".md", ".yaml", ".yml", ".toml", ".txt") and SPEC in path.read_text():
             citing.append(rel)
     assert citing == []
