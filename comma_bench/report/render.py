@@ -111,7 +111,17 @@ def summary_lines(frame: pd.DataFrame, generated: dt.datetime) -> list[str]:
     versions = frame.attrs.get("versions", {})
     if versions:
         lines.append("Versions: " + "; ".join(f"{k} {', '.join(v)}" for k, v in versions.items()))
+    if runs["dataset"].astype(str).str.startswith("world/").any():
+        lines.append(WORLD_NOTE)
     return lines
+
+
+# Said once wherever a report holds built-in world runs, so a table from the toy world is not read as a real result.
+WORLD_NOTE = (
+    "Built-in world: procedurally drawn 32-px images and a tiny CLIP pretrained on them, so these numbers are evidence "
+    "that the pipeline and the methods run end to end and of how the methods compare on this toy world, not of how "
+    "they rank on real images with a real CLIP."
+)
 
 
 # ---------------------------------------------------------------------------------------------------- markdown
