@@ -14,7 +14,7 @@
 Images are never stored: a `Datum.impath` is an address `world://<name>/<split>/<index>` and the image loader
 renders it on demand from a seed derived from that address, so every split is identical on every machine. Item
 `index` of a split has label `index % n_classes`, classes are in sorted (alphabetical) order like CoOp's folder
-listings, and the base/novel halves of methods.md §7 follow from that order.
+listings, and the base/novel halves of the official CoOp code (README, "Datasets") follow from that order.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Zero-shot evaluation of a CLIP on the built-in datasets, self-contained.
 
 The pretraining run, the README numbers and the tests measure the shipped model with this module. It uses exactly
-the protocol rules of methods.md §7 (base = first ⌈n/2⌉ sorted labels, new = the rest, each classified among its own
-classes only) and the test transform of §10 (at 32 px the resize and centre crop are the identity), but needs
-nothing beyond the world itself, so it also runs while the rest of the pipeline is being built.
+the protocol rules of the official CoOp code (base = first ⌈n/2⌉ sorted labels, new = the rest, each classified
+among its own classes only) and Dassl's test transform (at 32 px the resize and centre crop are the identity), but
+needs nothing beyond the world itself, so it also runs while the rest of the pipeline is being built.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class ZeroShotResult:
 
 
 def subset_labels(n_classes: int, subset: str) -> list[int]:
-    """methods.md §7: base = the first ⌈n/2⌉ labels, new = the remaining ⌊n/2⌋."""
+    """As the official CoOp code: base = the first ⌈n/2⌉ labels, new = the remaining ⌊n/2⌋."""
     m = math.ceil(n_classes / 2)
     if subset == "base":
         return list(range(m))
@@ -42,7 +42,7 @@ def subset_labels(n_classes: int, subset: str) -> list[int]:
 
 
 def prompts(ds: WorldDataset, labels: list[int], template: str | None = None) -> list[str]:
-    """The hand-crafted prompts of the given labels (underscores in class names become spaces, methods.md §9)."""
+    """The hand-crafted prompts of the given labels (underscores become spaces, as in the official code)."""
     template = template or ds.template
     return [template.format(ds.classnames[i].replace("_", " ")) for i in labels]
 

@@ -1,6 +1,6 @@
 """Write a built-in dataset to disk in the CoOp layout, so the file-based path can be exercised on real files.
 
-Layout under the target directory (the "dataset dir" of methods.md §8):
+Layout under the target directory (a CoOp "dataset dir", as in CoOp's DATASETS.md):
 
     images/<classname>/<split>_<index>.png
     split_zhou_<Title>.json      {"train": [[relpath, label, classname], ...], "val": [...], "test": [...]}
