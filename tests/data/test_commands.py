@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from comma_bench.cli import main
+from comma_bench.data.registry import list_datasets
 from tests.data.coop_tree import ALL_KEYS
 
 
@@ -30,7 +31,9 @@ def test_check_found_and_missing(fresh_tree, capsys: pytest.CaptureFixture) -> N
     shutil.rmtree(root / "dtd" / "images")
     assert main(["datasets", "check", "--data-root", str(root)]) == 0
     out = {line.split()[0]: line.split(None, 2)[1:] for line in capsys.readouterr().out.splitlines()}
-    assert set(out) == set(ALL_KEYS)
+    exported = list_datasets("world-files/*")  # `world export` folders, read as files: none under this root
+    assert len(exported) == 8 and set(out) == set(ALL_KEYS) | set(exported)
+    assert all(out[k][0] == "missing" for k in exported)
     assert out["oxford_pets"] == ["found", "train=10 val=9 test=7"]
     assert out["imagenet"] == ["found", "train=10 val=test test=7"]
     assert out["imagenet_r"] == ["found", "train=5 val=test test=5"]
