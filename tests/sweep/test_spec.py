@@ -16,7 +16,7 @@ SWEEPS = sorted((REPO / "sweeps").glob("*.yaml"))
 
 # Every shipped sweep and the number of runs it must expand to (a new file must be added here).
 EXPECTED_RUNS = {
-    "quickstart": 15,  # 3 world datasets x 5 methods x 1 seed
+    "quickstart": 45,  # 3 world datasets x 5 methods x 3 seeds
     "base2novel": 11 * 3 * 5,
     "cross_dataset": 5 * 3,  # one source-trained run per (method, seed), evaluated on every target
     "domain_generalization": 5 * 3,
