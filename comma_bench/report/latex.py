@@ -7,10 +7,11 @@ is bold; the marks, ± and Δ of the text tables become their LaTeX symbols.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from comma_bench.report.tables import Table
-from comma_bench.report.text import text_table
+from comma_bench.report.text import TextTable, text_table
 
 _SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -51,19 +52,24 @@ def _cell(text: str) -> str:
     return escape(text)
 
 
-def latex_table(table: Table) -> str:
-    """The complete `table` environment of one table."""
-    t = text_table(table)
-    ncols = len(t.header)
-    spec = "l" * t.n_labels + "r" * (ncols - t.n_labels)
-    size = r"\scriptsize" if ncols > 8 else r"\small"
+def booktabs(
+    t: TextTable,
+    *,
+    key: str,
+    caption: str,
+    cell: Callable[[int, int, str], str],
+    size: str = r"\small",
+    notes: Sequence[str] = (),
+) -> str:
+    """A complete booktabs `table` environment of a text table; `cell(i, j, text)` writes one body cell's source."""
+    spec = "l" * t.n_labels + "r" * (len(t.header) - t.n_labels)
     lines = [
-        f"% comma-bench table {table.key}: needs \\usepackage{{booktabs}}",
+        f"% comma-bench table {key}: needs \\usepackage{{booktabs}}",
         r"\begin{table}[htbp]",
         r"  \centering",
         f"  {size}",
-        f"  \\caption{{{escape(table.title)}}}",
-        f"  \\label{{tab:{table.key}}}",
+        f"  \\caption{{{escape(caption)}}}",
+        f"  \\label{{tab:{key}}}",
         f"  \\begin{{tabular}}{{{spec}}}",
         r"    \toprule",
         "    " + " & ".join(escape(h) for h in t.header) + r" \\",
@@ -72,21 +78,29 @@ def latex_table(table: Table) -> str:
     for i, row in enumerate(t.rows):
         if i in t.group_starts and i > 0:
             lines.append(r"    \midrule")
-        cells = []
-        for j, text in enumerate(row):
-            c = _cell(text)
-            if (i, j) in t.bold and text:
-                c = f"\\textbf{{{c}}}"
-            elif t.kinds[i] in ("published", "delta") and j >= t.n_labels - 1 and text:
-                c = f"\\textit{{{c}}}"
-            cells.append(c)
-        lines.append("    " + " & ".join(cells) + r" \\")
+        lines.append("    " + " & ".join(cell(i, j, text) for j, text in enumerate(row)) + r" \\")
     lines += [r"    \bottomrule", r"  \end{tabular}"]
-    if table.notes:
+    if notes:
         lines.append(r"  \par\smallskip")
-        lines.append(r"  \parbox{\linewidth}{\footnotesize " + r" \\ ".join(escape(n) for n in table.notes) + "}")
+        lines.append(r"  \parbox{\linewidth}{\footnotesize " + r" \\ ".join(escape(n) for n in notes) + "}")
     lines.append(r"\end{table}")
     return "\n".join(lines) + "\n"
+
+
+def latex_table(table: Table) -> str:
+    """The complete `table` environment of one table."""
+    t = text_table(table)
+
+    def cell(i: int, j: int, text: str) -> str:
+        c = _cell(text)
+        if (i, j) in t.bold and text:
+            return f"\\textbf{{{c}}}"
+        if t.kinds[i] in ("published", "delta") and j >= t.n_labels - 1 and text:
+            return f"\\textit{{{c}}}"
+        return c
+
+    size = r"\scriptsize" if len(t.header) > 8 else r"\small"
+    return booktabs(t, key=table.key, caption=table.title, cell=cell, size=size, notes=table.notes)
 
 
 def write_latex(tables: list[Table], out_dir: Path) -> list[Path]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from comma_bench.report.intervals import HEADLINE, metric_columns, run_metrics
-from comma_bench.report.latex import escape
+from comma_bench.report.latex import booktabs, escape
 from comma_bench.report.stats import PairedDifference, paired_difference, with_holm
 from comma_bench.report.tables import PROTOCOL_TITLES, Scope
 from comma_bench.report.text import TextTable
@@ -187,30 +187,11 @@ def markdown(t: TextTable) -> str:
 
 def latex(t: TextTable, *, key: str, caption: str, notes: tuple[str, ...] = ()) -> str:
     """A complete booktabs `table` environment (needs only `\\usepackage{booktabs}`)."""
-    spec = "l" * t.n_labels + "r" * (len(t.header) - t.n_labels)
-    lines = [
-        f"% comma-bench table {key}: needs \\usepackage{{booktabs}}",
-        r"\begin{table}[htbp]",
-        r"  \centering",
-        r"  \scriptsize",
-        f"  \\caption{{{escape(caption)}}}",
-        f"  \\label{{tab:{key}}}",
-        f"  \\begin{{tabular}}{{{spec}}}",
-        r"    \toprule",
-        "    " + " & ".join(escape(h) for h in t.header) + r" \\",
-        r"    \midrule",
-    ]
-    for i, row in enumerate(t.rows):
-        if i in t.group_starts and i > 0:
-            lines.append(r"    \midrule")
-        cells = [f"\\textbf{{{escape(c)}}}" if (i, j) in t.bold and c else escape(c) for j, c in enumerate(row)]
-        lines.append("    " + " & ".join(cells) + r" \\")
-    lines += [r"    \bottomrule", r"  \end{tabular}"]
-    if notes:
-        lines.append(r"  \par\smallskip")
-        lines.append(r"  \parbox{\linewidth}{\footnotesize " + r" \\ ".join(escape(n) for n in notes) + "}")
-    lines.append(r"\end{table}")
-    return "\n".join(lines) + "\n"
+
+    def cell(i: int, j: int, text: str) -> str:
+        return f"\\textbf{{{escape(text)}}}" if (i, j) in t.bold and text else escape(text)
+
+    return booktabs(t, key=key, caption=caption, cell=cell, size=r"\scriptsize", notes=notes)
 
 
 def markdown_section(pc: PairedComparisons) -> list[str]:
