@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from comma_bench.data.datum import Datum
+from comma_bench.data.subsample import label_halves
 
 SCHEME = "comma-bench/split/1"
 LENGTH = 16  # hex digits shown and recorded: 64 bits, ample to tell splits apart
@@ -53,9 +53,8 @@ def class_halves(train: Sequence[Datum]) -> tuple[list[str], list[str]]:
     names: dict[int, str] = {}
     for d in train:
         names.setdefault(d.label, d.classname)
-    labels = sorted(names)
-    m = math.ceil(len(labels) / 2)
-    return [names[label] for label in labels[:m]], [names[label] for label in labels[m:]]
+    base, novel = label_halves(list(names))
+    return [names[label] for label in base], [names[label] for label in novel]
 
 
 def split_fingerprint(train: Sequence[Datum], dataset_dir: Path | None) -> str:

@@ -16,6 +16,13 @@ from comma_bench.errors import UserError, unknown_name
 SUBSAMPLES = ("all", "base", "new")
 
 
+def label_halves(labels: Sequence[int]) -> tuple[list[int], list[int]]:
+    """(base, new): the distinct labels sorted and cut at ceil(n/2), CoOp's base-to-novel rule."""
+    ordered = sorted(set(labels))
+    m = math.ceil(len(ordered) / 2)
+    return ordered[:m], ordered[m:]
+
+
 def subsample_classes(*splits: Sequence[Datum], subsample: str = "all") -> list[list[Datum]]:
     """Filter and relabel every split to the base or new half of the labels of the FIRST split.
 
@@ -27,9 +34,8 @@ def subsample_classes(*splits: Sequence[Datum], subsample: str = "all") -> list[
         raise unknown_name("subsample", subsample, SUBSAMPLES)
     if subsample == "all":
         return [list(s) for s in splits]
-    labels = sorted({item.label for item in splits[0]})
-    m = math.ceil(len(labels) / 2)
-    selected = labels[:m] if subsample == "base" else labels[m:]
+    base, new = label_halves([item.label for item in splits[0]])
+    selected = base if subsample == "base" else new
     relabel = {old: new for new, old in enumerate(selected)}
     return [
         [
