@@ -295,25 +295,26 @@ class _Validator:
         if not value:
             raise self.fail(path, "expected at least one condition")
         out: dict[str, tuple] = {}
-        for key, accepted in value.items():
-            accepted = tuple(accepted) if isinstance(accepted, list) else (accepted,)
-            for i, item in enumerate(accepted):
-                where = _join(path, key) + (f".{i}" if len(accepted) > 1 else "")
+        for key, given in value.items():
+            given = tuple(given) if isinstance(given, list) else (given,)
+            accepted: list = []
+            for i, item in enumerate(given):
+                where = _join(path, key) + (f".{i}" if len(given) > 1 else "")
                 if key == "method":
                     self.typed(item, str, where, tuple(names.method_names()))
                 elif key == "dataset":
                     self.typed(item, str, where, tuple(names.dataset_names()))
-                elif key == "seed" and _is_range(item):
-                    self.seed_range(item, where)
+                elif key == "seed" and _is_range(item):  # `seed: 2-20` tests every seed of the range
+                    accepted.extend(self.seed_range(item, where))
+                    continue
                 elif key == "seed":
                     self.typed(item, int, where)
                 elif key == "case":
                     self.typed(item, str, where, tuple(case_names))
                 else:
                     self.setting(key, item, path, methods)
-            if key == "seed":  # `seed: 2-20` tests every seed of the range
-                accepted = tuple(s for item in accepted for s in self.seed_items(item))
-            out[key] = accepted
+                accepted.append(item)
+            out[key] = tuple(accepted)
         return out
 
     def seed_range(self, text: str, where: str) -> list[int]:
@@ -327,9 +328,6 @@ class _Validator:
         if end - start + 1 > MAX_SEEDS:
             raise self.fail(where, f"bad seed range {text!r}: {end - start + 1} seeds; at most {MAX_SEEDS}")
         return list(range(start, end + 1))
-
-    def seed_items(self, item: Any) -> list[int]:
-        return self.seed_range(item, "seed") if _is_range(item) else [item]
 
     def seeds(self, value: Any) -> tuple[int, ...]:
         """`seeds`: a list of integers and START-END ranges, or one range (`seeds: 1-20`), without repeats."""
