@@ -1,21 +1,32 @@
 """The prompted-CLIP core: backbone loading, prompt assembly and the prompted text/image forward.
 
-No method logic lives here; methods (comma_bench.methods, baselines) build on these pieces.
+No method logic lives here; methods (comma_bench.methods, baselines) build on these pieces. The names below are
+imported on first use, so that torch-free helpers of this package (`pretrained`: what a `--pretrained` value is)
+can be imported by sweep validation without importing torch and open_clip.
 """
 
-from comma_bench.clip.backbone import Backbone, load_backbone
-from comma_bench.clip.prompted import TextOutput, cosine_logits, encode_image, encode_text, token_embeddings
-from comma_bench.clip.zoo import ModelSpec, list_builtin_models, register_model
+from __future__ import annotations
 
-__all__ = [
-    "Backbone",
-    "ModelSpec",
-    "TextOutput",
-    "cosine_logits",
-    "encode_image",
-    "encode_text",
-    "list_builtin_models",
-    "load_backbone",
-    "register_model",
-    "token_embeddings",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "Backbone": "comma_bench.clip.backbone",
+    "load_backbone": "comma_bench.clip.backbone",
+    "TextOutput": "comma_bench.clip.prompted",
+    "cosine_logits": "comma_bench.clip.prompted",
+    "encode_image": "comma_bench.clip.prompted",
+    "encode_text": "comma_bench.clip.prompted",
+    "token_embeddings": "comma_bench.clip.prompted",
+    "ModelSpec": "comma_bench.clip.zoo",
+    "list_builtin_models": "comma_bench.clip.zoo",
+    "register_model": "comma_bench.clip.zoo",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'comma_bench.clip' has no attribute {name!r}")

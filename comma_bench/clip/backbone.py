@@ -23,13 +23,12 @@ import open_clip
 import torch
 from open_clip.model import CLIP, convert_weights_to_lp
 
+from comma_bench.clip.pretrained import pretrained_kind
 from comma_bench.clip.zoo import OPENAI_MEAN, OPENAI_STD, get_model_spec, list_builtin_models
 from comma_bench.errors import UserError
 
 log = logging.getLogger(__name__)
 
-NO_WEIGHTS = ("none", "random", "")  # `--pretrained none`: random init (tests, architecture checks)
-WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
 _DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.float32}  # bf16 = autocast over fp32 weights
 
 
@@ -83,7 +82,7 @@ class Backbone:
     def cache_id(self) -> dict[str, object] | None:
         """What identifies these weights for the feature cache; None for random init (nothing to identify)."""
         tag = self.pretrained
-        if tag.lower() in NO_WEIGHTS:
+        if pretrained_kind(tag) == "none":
             return None
         path = Path(tag).expanduser()
         spec = get_model_spec(self.name)
@@ -201,17 +200,14 @@ def load_backbone(
         if quick_gelu is not None and quick_gelu != qg:
             raise UserError(f"model {model!r} is defined with quick_gelu={qg}; it cannot be changed")
         net = CLIP(**kwargs, cast_dtype=cast)
-        if tag.lower() in NO_WEIGHTS:
-            pass
-        else:
-            path = spec.pretrained.get(tag)
-            if path is None:
-                path = Path(tag).expanduser()
-                if not path.is_file():
-                    valid = ", ".join([*spec.pretrained, "none", "<weights file>"])
-                    raise UserError(
-                        f"pretrained {tag!r} for model {model!r} is neither a tag nor a file; valid: {valid}"
-                    )
+        kind = pretrained_kind(tag)
+        if kind != "none":
+            path = spec.pretrained.get(tag) if kind == "tag" else Path(tag).expanduser()
+            if path is None or (kind == "file" and not path.is_file()):
+                valid = ", ".join([*spec.pretrained, "none", "<weights file>"])
+                raise UserError(
+                    f"pretrained {tag!r} for model {model!r} is neither a tag nor an existing file; valid: {valid}"
+                )
             if not Path(path).is_file():
                 raise UserError(f"weights of {model!r} ({tag}) not found at {path}; reinstall comma-bench")
             net.load_state_dict(_load_state_dict_file(Path(path)), strict=True)
@@ -235,7 +231,7 @@ def load_backbone(
     cfg = open_clip.get_model_config(model) or {}
     cfg_qg = bool(cfg.get("quick_gelu", False))
 
-    if tag.lower() in NO_WEIGHTS:
+    if pretrained_kind(tag) == "none":
         qg = cfg_qg if quick_gelu is None else quick_gelu
         net = open_clip.create_model(
             model, pretrained=None, force_quick_gelu=qg, precision=precision, require_pretrained=False
@@ -252,7 +248,7 @@ def load_backbone(
         )
 
     path = Path(tag).expanduser()
-    if path.suffix in WEIGHT_SUFFIXES or os.sep in tag:
+    if pretrained_kind(tag) == "file":
         if not path.is_file():
             raise UserError(f"pretrained weights file {str(path)!r} does not exist")
         if _is_torchscript_archive(path):

@@ -88,6 +88,15 @@ def pretrained_tags(model: str) -> list[str]:
     return sorted(open_clip.list_pretrained_tags_by_model(model))
 
 
+def pretrained_problem(model: str, tag: str) -> str | None:
+    """What is wrong with `--pretrained tag` for `model` (an unknown tag), or None; files are checked when loaded."""
+    from comma_bench.clip.pretrained import pretrained_kind, unknown_tag
+
+    if pretrained_kind(tag) != "tag":
+        return None
+    return unknown_tag(model, tag, pretrained_tags(model))
+
+
 def _layers(cfg: Any) -> Any:
     return cfg.get("layers") if isinstance(cfg, dict) else getattr(cfg, "layers", None)
 

@@ -158,10 +158,9 @@ class _Checks:
         valid_models = names.model_names()
         if model not in valid_models:
             raise self.fail(label, f"unknown model {model!r}; valid models: {', '.join(valid_models)}")
-        if not (tag == "none" or "/" in tag or tag.endswith((".safetensors", ".pt", ".pth", ".bin"))):
-            tags = names.pretrained_tags(model)
-            if tag not in tags:
-                raise self.fail(label, f"unknown pretrained tag {tag!r} for {model}; valid tags: {', '.join(tags)}")
+        problem = names.pretrained_problem(model, tag)
+        if problem is not None:
+            raise self.fail(label, problem)
         settings = {**names.method_defaults(config.method), **config.method_config}
         vision, text = names.model_depth(model)
         limit = min(d for d in (vision, text, 10**6) if d is not None)

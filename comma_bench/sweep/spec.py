@@ -362,12 +362,9 @@ class _Validator:
             raise self.fail(where, f"unknown model {model!r}; valid models: {', '.join(valid)}")
 
     def pretrained(self, model: str, tag: str, where: str) -> None:
-        if tag == "none" or "/" in tag or tag.endswith((".safetensors", ".pt", ".pth", ".bin")):
-            return  # random init, or a local weights file (checked when the run loads it)
-        tags = names.pretrained_tags(model)
-        if tag not in tags:
-            valid = ", ".join([*tags, "none", "<path to a weights file>"])
-            raise self.fail(where, f"unknown pretrained tag {tag!r} for {model}; valid tags: {valid}")
+        problem = names.pretrained_problem(model, tag)
+        if problem is not None:
+            raise self.fail(where, problem)
 
     # -- the document ----------------------------------------------------------------------------------------
 
