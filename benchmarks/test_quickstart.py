@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.memory import TreeMemorySampler
+from comma_bench.record_schema import SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEP = "sweeps/quickstart.yaml"
@@ -45,7 +46,7 @@ def test_quickstart_sweep(benchmark, tmp_path):
         first_error = next((line.strip() for line in tail.splitlines() if "Error" in line), "")
         assert proc.returncode == 0, f"`comma-bench run {SWEEP}` exited with {proc.returncode}: {first_error}\n{tail}"
         records = [json.loads(p.read_text()) for p in out.rglob("*.json")]
-        finished = [r for r in records if r.get("schema") == "comma-bench/run/1" and r.get("status") == "finished"]
+        finished = [r for r in records if r.get("schema") == SCHEMA and r.get("status") == "finished"]
         assert len(finished) == EXPECTED_RUNS, f"expected {EXPECTED_RUNS} finished run records, found {len(finished)}"
         result["runs"] = len(finished)
 

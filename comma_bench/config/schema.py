@@ -2,7 +2,12 @@
 
 A run is (method, method config, protocol, dataset and targets, shots, seed, backbone, optimiser, precision). Every
 field that can change a number is here and is written into the run record; the run id is a hash of the resolved
-form (`RunConfig.resolved()`), so two runs with the same id computed the same thing.
+form (`comma_bench.engine.run.resolved_config`), so two runs with the same id computed the same thing.
+
+A few fields say where and as part of what a run computes, not what: the device, the data root, the sweep and its
+axes. They are the *run context* (`RunContext`, `CONTEXT_FIELDS`): never hashed, and written to the record's
+`context` beside its hashed `config`. `RunConfig` keeps them as plain fields so that one run is built in one call
+(`RunConfig(method=..., device="cpu")`); `hashed_dict()` and `context` are the only places the two are split.
 """
 
 from __future__ import annotations
@@ -39,6 +44,20 @@ class OptimConfig:
 
 
 @dataclass(frozen=True)
+class RunContext:
+    """Where a run computes and what it belongs to: recorded, never hashed into the run id."""
+
+    device: str = "auto"  # auto: cuda if available, else cpu; changes where a run computes, not what
+    data_root: str | None = None  # the CoOp `$DATA` folder: the same images under another path are the same run
+    sweep: str | None = None  # name of the sweep the run belongs to: one run can be shared by two sweeps
+    axes: dict[str, Any] = field(default_factory=dict)  # the sweep axes that produced the run (their values are
+    # already in the hashed fields); kept for ablation tables
+
+
+CONTEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RunContext))
+
+
+@dataclass(frozen=True)
 class RunConfig:
     method: str  # registry key: zeroshot, coop, cocoop, maple, comma
     dataset: str  # training / evaluation dataset key (the source dataset for cross_dataset and DG)
@@ -50,6 +69,7 @@ class RunConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     method_config: dict[str, Any] = field(default_factory=dict)  # overrides of the method's config dataclass
     precision: str = "auto"  # auto: fp32 on CPU, bf16 autocast on CUDA; fp16 = the official pure-half mode
+    # -- the run context (RunContext): recorded, not hashed ---------------------------------------------------
     device: str = "auto"  # auto: cuda if available, else cpu
     data_root: str | None = None  # the CoOp `$DATA` folder; not needed for built-in `world/*` datasets
     sweep: str | None = None  # name of the sweep this run belongs to (not part of the run id)
@@ -64,12 +84,22 @@ class RunConfig:
             raise UserError(f"protocol {self.protocol!r} needs at least one target dataset (targets)")
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field, flat, as plain JSON (what Ray hands a trial; `from_dict` reads it back)."""
         d = dataclasses.asdict(self)
         d["targets"] = list(self.targets)
         return d
 
+    def hashed_dict(self) -> dict[str, Any]:
+        """The fields that change what a run computes (everything but the context), as plain JSON."""
+        return {k: v for k, v in self.to_dict().items() if k not in CONTEXT_FIELDS}
+
+    @property
+    def context(self) -> RunContext:
+        return RunContext(**{k: getattr(self, k) for k in CONTEXT_FIELDS})
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        """From `to_dict()` output, or from a record's hashed `config` with its `context` merged in."""
         d = dict(d)
         d["backbone"] = BackboneConfig(**d.get("backbone", {}))
         d["optim"] = OptimConfig(**d.get("optim", {}))

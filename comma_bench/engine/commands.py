@@ -79,7 +79,7 @@ def run_command(args: argparse.Namespace) -> int:
     from comma_bench.engine.run import execute_run
     from comma_bench.errors import UserError
     from comma_bench.methods import get_method_spec
-    from comma_bench.records import write_json_atomic
+    from comma_bench.records import write_record
 
     config = build_config(args)
     spec = get_method_spec(config.method)
@@ -89,10 +89,9 @@ def run_command(args: argparse.Namespace) -> int:
         raise UserError(f"--output {args.output}: is a directory; expected a .json file path")
     record = execute_run(config, checkpoint_dir=args.checkpoint_dir, progress=not args.quiet)
     print(
-        f"{config.method} on {config.dataset} ({config.protocol}, seed {config.seed}): "
-        f"{format_metrics(record['metrics'])}"
+        f"{config.method} on {config.dataset} ({config.protocol}, seed {config.seed}): {format_metrics(record.metrics)}"
     )
     if args.output is not None:
-        write_json_atomic(args.output, record)
+        write_record(args.output, record)
         print(f"record written to {args.output}", file=sys.stderr)
     return 0

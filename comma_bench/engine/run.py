@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from comma_bench.clip.backbone import load_backbone
-from comma_bench.config.schema import RunConfig
+from comma_bench.config.schema import CONTEXT_FIELDS, RunConfig
 from comma_bench.data import load_dataset
 from comma_bench.data.transforms import ImageDataset, build_transform
 from comma_bench.engine.evaluate import evaluate
@@ -27,7 +27,8 @@ from comma_bench.engine.loop import fit
 from comma_bench.engine.seeding import set_seed
 from comma_bench.errors import UserError
 from comma_bench.methods import build, get_method_spec, make_config
-from comma_bench.records import SCHEMA, harmonic_mean, run_id, utc_now, versions
+from comma_bench.record_schema import RunRecord
+from comma_bench.records import harmonic_mean, run_id, utc_now, versions
 
 
 def resolve_device(device: str) -> torch.device:
@@ -124,7 +125,7 @@ def execute_run(
     progress: bool = True,
     on_epoch: Callable[[int, dict], None] | None = None,
     use_cache: bool = True,
-) -> dict[str, Any]:
+) -> RunRecord:
     """Train (if the method trains) and evaluate per the protocol; return the run record (not yet written)."""
     t_start = time.perf_counter()
     check_data_root(config)
@@ -246,32 +247,31 @@ def execute_run(
         metrics["target_mean"] = sum(targets) / len(targets)
     eval_s = time.perf_counter() - t_eval
 
-    return {
-        "schema": SCHEMA,
-        "run_id": rid,
-        "status": "finished",
-        "kind": "train" if history is not None else "eval",
-        "config": resolved,
-        "evals": evals,
-        "metrics": metrics,
-        "higher_is_better": {k: True for k in metrics},
-        "train": history.to_dict() if history is not None else None,
-        "trainable_params": method.num_trainable(),
-        "timings": {"wall_s": time.perf_counter() - t_start, "train_s": train_s, "eval_s": eval_s},
-        "resources": {
+    return RunRecord(
+        run_id=rid,
+        status="finished",
+        kind="train" if history is not None else "eval",
+        config={k: v for k, v in resolved.items() if k not in CONTEXT_FIELDS},
+        context=dataclasses.asdict(config.context),
+        evals=evals,
+        metrics=metrics,
+        higher_is_better={k: True for k in metrics},
+        train=history.to_dict() if history is not None else None,
+        trainable_params=method.num_trainable(),
+        timings={"wall_s": time.perf_counter() - t_start, "train_s": train_s, "eval_s": eval_s},
+        resources={
             "device": str(device),
             "precision": precision,
             "threads": torch.get_num_threads(),
             **_peak_memory_mb(device),
         },
-        "data": {
+        data={
             "fewshot_source": data.fewshot_source,
             "split_fingerprint": data.split_fingerprint,  # the images trained on; not in the config, not in the id
             "n_train": len(data.train),
             "n_classes": data.num_classes,
         },
-        "backbone": bb.describe(),
-        "versions": versions(),
-        "created": utc_now(),
-        "failure": None,
-    }
+        backbone=bb.describe(),
+        versions=versions(),
+        created=utc_now(),
+    )

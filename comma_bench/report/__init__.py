@@ -8,14 +8,24 @@ The pipeline is `collect` -> `tables.build_tables` (numbers) -> `plots` (figures
 confidence intervals), `paired` (paired comparisons between methods) and `provenance` (split fingerprints) add their
 sections; their numbers come from `stats` (scipy).
 
-Both functions are imported here eagerly: `comma_bench.report.collect` is also the name of a submodule, and a lazy
-attribute would be replaced by that module as soon as anything imported it. This costs a pandas import when the
-CLI builds its parser; matplotlib and seaborn are still imported only when a report is drawn.
+`collect` is imported here eagerly: `comma_bench.report.collect` is also the name of a submodule, and a lazy
+attribute would be replaced by that module as soon as anything imported it. That module imports pandas only when it
+builds a frame, so the CLI can import this package to build its parser without the report extra installed;
+`generate_report` (pandas, and matplotlib when a report is drawn) is imported on first use.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from comma_bench.report.collect import collect
-from comma_bench.report.render import ReportResult, generate_report
 
 __all__ = ["ReportResult", "collect", "generate_report"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ReportResult", "generate_report"):
+        from comma_bench.report import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module 'comma_bench.report' has no attribute {name!r}")

@@ -2,8 +2,12 @@
 
 A report is a pure function of the run records, so this module reads nothing else: no logs, no checkpoints. It
 walks the given folders (and files) recursively for `*.json`, keeps the files that are comma-bench run records,
-checks each one enough that a table can never be built from a silently broken record, and lays the results out one
-row per (run, evaluation). Failed runs keep one row with NaN accuracy so they show up as failed, never as absent.
+validates each one as a typed `RunRecord` (comma_bench/record_schema.py; the same model the engine returns), so a
+table can never be built from a silently broken record, and lays the results out one row per (run, evaluation).
+Failed runs keep one row with NaN accuracy so they show up as failed, never as absent.
+
+pandas is imported when a frame is built, not with this module: the CLI imports `comma_bench.report` to build its
+parser, and `comma-bench --help` must work where the report extra is not installed.
 
 Rules a user can rely on:
 - A JSON file without a top-level `schema` key (checkpoint metadata, Ray Tune state, ...) is skipped silently,
@@ -15,19 +19,21 @@ Rules a user can rely on:
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from comma_bench.config.schema import CONTEXT_FIELDS
 from comma_bench.errors import UserError
-from comma_bench.records import SCHEMA, canonical_json, read_record
+from comma_bench.record_schema import SCHEMA, SCHEMA_PREFIX, EvalResult, RunRecord
+from comma_bench.records import canonical_json, read_record
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Column order of the tidy frame; `axis:<path>` columns follow, sorted by path.
 COLUMNS = (
@@ -62,17 +68,16 @@ COLUMNS = (
     "record",  # record file, relative to the folder it was found under
 )
 AXIS_PREFIX = "axis:"
-STATUSES = ("finished", "failed")
-PROTOCOL_NAMES = ("base2novel", "few_shot", "cross_dataset", "domain_generalization")
-# Config fields that never change a number, or that identify a cell rather than a configuration.
-_NOT_CONFIG = {"seed", "dataset", "targets", "sweep", "axes", "data_root", "output_dir", "device", "num_workers"}
+# Config fields that identify a cell rather than a configuration (the context is not in a record's config at all;
+# it is listed for the `config` of run/1 records, read before migration by older callers).
+_NOT_CONFIG = {"seed", "dataset", "targets", *CONTEXT_FIELDS, "output_dir", "num_workers"}
 
 
 @dataclass(frozen=True)
 class LoadedRecord:
     """One validated run record and where it came from."""
 
-    record: dict[str, Any]  # the parsed JSON
+    record: RunRecord  # the validated record
     path: Path  # the file it was read from
     relpath: str  # path relative to the folder it was found under (what reports print, so they do not
     # depend on where the records live)
@@ -105,68 +110,10 @@ def _has_schema_key(path: Path) -> bool:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        if SCHEMA in text:
+        if SCHEMA_PREFIX in text:
             raise UserError(f"{path}: malformed run record: not valid JSON ({exc.msg}, line {exc.lineno})") from None
         return False
     return isinstance(obj, dict) and "schema" in obj
-
-
-def _check(cond: bool, path: Path, what: str) -> None:
-    if not cond:
-        raise UserError(f"{path}: malformed run record: {what}")
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
-def validate_record(rec: dict[str, Any], path: Path) -> None:
-    """Raise a one-line `UserError` naming the file and key when a record cannot be reported on."""
-    _check(isinstance(rec.get("run_id"), str) and rec["run_id"] != "", path, "`run_id` must be a non-empty string")
-    _check(rec.get("status") in STATUSES, path, f"`status` must be one of {', '.join(STATUSES)}")
-    cfg = rec.get("config")
-    _check(isinstance(cfg, dict), path, "`config` must be an object")
-    for key in ("method", "dataset", "protocol"):
-        _check(isinstance(cfg.get(key), str) and cfg[key] != "", path, f"`config.{key}` must be a non-empty string")
-    _check(cfg["protocol"] in PROTOCOL_NAMES, path, f"`config.protocol` must be one of {', '.join(PROTOCOL_NAMES)}")
-    for key in ("seed", "shots"):
-        _check(isinstance(cfg.get(key), int) and not isinstance(cfg[key], bool), path, f"`config.{key}` must be an int")
-    bb = cfg.get("backbone")
-    _check(
-        isinstance(bb, dict) and isinstance(bb.get("model"), str) and isinstance(bb.get("pretrained"), str),
-        path,
-        "`config.backbone` must hold string `model` and `pretrained`",
-    )
-    _check(isinstance(cfg.get("axes", {}), dict), path, "`config.axes` must be an object")
-    _check(isinstance(cfg.get("targets", []), list), path, "`config.targets` must be a list")
-    evals = rec.get("evals")
-    _check(isinstance(evals, list), path, "`evals` must be a list")
-    for i, ev in enumerate(evals):
-        _check(isinstance(ev, dict), path, f"`evals[{i}]` must be an object")
-        _check(isinstance(ev.get("dataset"), str), path, f"`evals[{i}].dataset` must be a string")
-        _check(ev.get("subset") in ("base", "new", "all"), path, f"`evals[{i}].subset` must be base, new or all")
-        acc = ev.get("accuracy")
-        _check(_is_number(acc) and math.isfinite(acc), path, f"`evals[{i}].accuracy` must be a finite number")
-    if rec["status"] == "finished":
-        _check(len(evals) > 0, path, "a finished run must have at least one entry in `evals`")
-    else:
-        failure = rec.get("failure")
-        _check(
-            isinstance(failure, dict) and isinstance(failure.get("reason"), str),
-            path,
-            "a failed run must have `failure.reason`",
-        )
-    created = rec.get("created")
-    _check(isinstance(created, str), path, "`created` must be an ISO-8601 time string")
-    try:
-        _parse_time(created)
-    except ValueError:
-        _check(False, path, f"`created` is not an ISO-8601 time: {created!r}")
-
-
-def _parse_time(s: str) -> dt.datetime:
-    t = dt.datetime.fromisoformat(s)
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def load_records(paths: Iterable[str | Path]) -> tuple[list[LoadedRecord], list[str]]:
@@ -179,23 +126,21 @@ def load_records(paths: Iterable[str | Path]) -> tuple[list[LoadedRecord], list[
     for file, root in _json_files(paths):
         if not _has_schema_key(file):
             continue  # not a run record: checkpoint metadata, tuner state, ...
-        rec = read_record(file)  # raises for a foreign schema
-        validate_record(rec, file)
+        rec = read_record(file)  # raises for a foreign schema or a malformed record, naming the file and key
         rel = file.relative_to(root).as_posix()
-        found.setdefault(rec["run_id"], []).append(LoadedRecord(rec, file, rel))
+        found.setdefault(rec.run_id, []).append(LoadedRecord(rec, file, rel))
     records: list[LoadedRecord] = []
     notes: list[str] = []
     for rid in sorted(found):
         copies = found[rid]
         # Newest `created` wins; among equal times the last path in sorted order, so the choice is deterministic.
-        copies.sort(key=lambda c: (_parse_time(c.record["created"]), c.path.as_posix()))
+        copies.sort(key=lambda c: (c.record.created_time, c.path.as_posix()))
         keep = copies[-1]
         records.append(keep)
         if len(copies) > 1:
-            dropped = ", ".join(f"{c.relpath} ({c.record['created']})" for c in copies[:-1])
+            dropped = ", ".join(f"{c.relpath} ({c.record.created})" for c in copies[:-1])
             notes.append(
-                f"run {rid} found {len(copies)} times: kept {keep.relpath} ({keep.record['created']}), "
-                f"ignored {dropped}"
+                f"run {rid} found {len(copies)} times: kept {keep.relpath} ({keep.record.created}), ignored {dropped}"
             )
     return records, notes
 
@@ -212,56 +157,51 @@ def _config_key(cfg: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(stable).encode()).hexdigest()[:12]
 
 
-def _role(protocol: str, dataset: str, targets: list[str], ev: dict[str, Any]) -> str:
+def _role(protocol: str, dataset: str, targets: list[str], ev: EvalResult) -> str:
     """What one evaluation means for its protocol (see the module docstring of `tables`)."""
     if protocol == "base2novel":
-        return {"base": "base", "new": "novel"}.get(ev["subset"], "other")
+        return {"base": "base", "new": "novel"}.get(ev.subset, "other")
     if protocol == "few_shot":
-        return "accuracy" if ev["dataset"] == dataset else "other"
-    if ev["dataset"] in targets:
+        return "accuracy" if ev.dataset == dataset else "other"
+    if ev.dataset in targets:
         return "target"
-    return "source" if ev["dataset"] == dataset else "other"
+    return "source" if ev.dataset == dataset else "other"
 
 
-def _fingerprint(rec: dict[str, Any]) -> str:
-    data = rec.get("data")
-    fp = data.get("split_fingerprint") if isinstance(data, dict) else None
-    return fp if isinstance(fp, str) else ""
+def _nan_if_none(x: Any) -> Any:
+    return math.nan if x is None else x
 
 
 def record_rows(loaded: LoadedRecord) -> list[dict[str, Any]]:
     """The tidy rows of one record: one per evaluation, or a single NaN row for a failed run."""
     rec = loaded.record
-    cfg = rec["config"]
-    versions = rec.get("versions") or {}
-    timings = rec.get("timings") or {}
-    targets = list(cfg.get("targets") or [])
-    failure = rec.get("failure") or {}
+    cfg, ctx = rec.config, rec.context
+    fingerprint = (rec.data or {}).get("split_fingerprint")
     common: dict[str, Any] = {
-        "run_id": rec["run_id"],
-        "status": rec["status"],
-        "kind": rec.get("kind") or "",
-        "sweep": cfg.get("sweep") or "",
-        "protocol": cfg["protocol"],
-        "method": cfg["method"],
-        "dataset": cfg["dataset"],
-        "targets": ",".join(targets),
-        "shots": cfg["shots"],
-        "seed": cfg["seed"],
-        "backbone_model": cfg["backbone"]["model"],
-        "backbone_pretrained": cfg["backbone"]["pretrained"],
-        "precision": cfg.get("precision") or "",
-        "split_fingerprint": _fingerprint(rec),
-        "failure_reason": failure.get("reason", "") if rec["status"] == "failed" else "",
-        "created": rec["created"],
-        "config_key": _config_key(cfg),
-        "comma_bench_version": versions.get("comma_bench") or "",
-        "git_commit": versions.get("git_commit") or "",
-        "wall_s": timings.get("wall_s", math.nan),
-        "trainable_params": rec.get("trainable_params", math.nan),
+        "run_id": rec.run_id,
+        "status": rec.status,
+        "kind": rec.kind,
+        "sweep": ctx.sweep or "",
+        "protocol": cfg.protocol,
+        "method": cfg.method,
+        "dataset": cfg.dataset,
+        "targets": ",".join(cfg.targets),
+        "shots": cfg.shots,
+        "seed": cfg.seed,
+        "backbone_model": cfg.backbone.model,
+        "backbone_pretrained": cfg.backbone.pretrained,
+        "precision": cfg.precision,
+        "split_fingerprint": fingerprint if isinstance(fingerprint, str) else "",
+        "failure_reason": rec.failure.reason if rec.status == "failed" and rec.failure is not None else "",
+        "created": rec.created,
+        "config_key": _config_key(cfg.model_dump(mode="json")),
+        "comma_bench_version": rec.versions.get("comma_bench") or "",
+        "git_commit": rec.versions.get("git_commit") or "",
+        "wall_s": rec.timings.get("wall_s", math.nan),
+        "trainable_params": _nan_if_none(rec.trainable_params),
         "record": loaded.relpath,
     }
-    for path, value in (cfg.get("axes") or {}).items():
+    for path, value in ctx.axes.items():
         common[AXIS_PREFIX + path] = _scalar(value)
     empty_eval = {
         "eval_dataset": "",
@@ -272,28 +212,28 @@ def record_rows(loaded: LoadedRecord) -> list[dict[str, Any]]:
         "accuracy": math.nan,
         "macro_f1": math.nan,
     }
-    if rec["status"] == "failed":
+    if rec.status == "failed":
         # A failed run's partial evaluations are not results; one row keeps the run visible as failed.
         return [{**common, **empty_eval}]
-    rows = []
-    for ev in rec["evals"]:
-        rows.append(
-            {
-                **common,
-                "eval_dataset": ev["dataset"],
-                "subset": ev["subset"],
-                "role": _role(cfg["protocol"], cfg["dataset"], targets, ev),
-                "n_classes": ev.get("n_classes", math.nan),
-                "n_images": ev.get("n_images", math.nan),
-                "accuracy": float(ev["accuracy"]),
-                "macro_f1": ev.get("macro_f1", math.nan),
-            }
-        )
-    return rows
+    return [
+        {
+            **common,
+            "eval_dataset": ev.dataset,
+            "subset": ev.subset,
+            "role": _role(cfg.protocol, cfg.dataset, cfg.targets, ev),
+            "n_classes": _nan_if_none(ev.n_classes),
+            "n_images": _nan_if_none(ev.n_images),
+            "accuracy": float(ev.accuracy),
+            "macro_f1": _nan_if_none(ev.macro_f1),
+        }
+        for ev in rec.evals
+    ]
 
 
 def frame_from_records(records: list[LoadedRecord], notes: list[str] | None = None) -> pd.DataFrame:
     """The tidy frame of already loaded records (see `collect`)."""
+    import pandas as pd
+
     rows = [row for loaded in records for row in record_rows(loaded)]
     axis_cols = sorted({k for row in rows for k in row if k.startswith(AXIS_PREFIX)})
     frame = pd.DataFrame(rows, columns=[*COLUMNS, *axis_cols])
@@ -310,7 +250,7 @@ def _versions(records: list[LoadedRecord]) -> dict[str, list[str]]:
     """Every distinct version string per component across the records (shown on the title page)."""
     out: dict[str, set[str]] = {}
     for loaded in records:
-        for k, v in (loaded.record.get("versions") or {}).items():
+        for k, v in loaded.record.versions.items():
             if v is not None:
                 out.setdefault(k, set()).add(str(v))
     return {k: sorted(v) for k, v in sorted(out.items())}

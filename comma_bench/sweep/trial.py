@@ -7,6 +7,7 @@ under both. Failure isolation lives here: any exception from the engine, includi
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import time
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from comma_bench.config import RunConfig
+from comma_bench.config import CONTEXT_FIELDS, RunConfig
 from comma_bench.errors import UserError
-from comma_bench.records import SCHEMA, utc_now, versions, write_json_atomic
+from comma_bench.record_schema import RunRecord
+from comma_bench.records import utc_now, versions, write_json_atomic
 from comma_bench.sweep.layout import SweepLayout
 
 DEFAULT_EXECUTOR = "comma_bench.engine.run:execute_run"
@@ -34,7 +36,7 @@ class Outcome:
     metrics: dict[str, Any] = field(default_factory=dict)  # the record's protocol summary
 
 
-def resolve_executor(path: str) -> Callable[..., dict[str, Any]]:
+def resolve_executor(path: str) -> Callable[..., RunRecord]:
     """`package.module:function` -> the function. The default is the engine's `execute_run`."""
     module_name, sep, attr = path.partition(":")
     if not sep:
@@ -73,8 +75,8 @@ def _traceback_file(layout: SweepLayout, run_id: str, text: str) -> Path:
 
 def failed_record(
     config: RunConfig, run_id: str, exc: BaseException, tb: str, wall_s: float, layout: SweepLayout
-) -> dict[str, Any]:
-    """A schema-complete record for a run that raised (records.py: status "failed" with `failure`)."""
+) -> RunRecord:
+    """The record of a run that raised: status "failed" with its reason and the traceback file."""
     reason = _reason(exc)
     header = f"run {run_id} failed: {reason}\nconfig: {json.dumps(config.to_dict(), sort_keys=True, default=str)}\n\n"
     tb_path = _traceback_file(layout, run_id, header + tb)
@@ -94,35 +96,38 @@ def failed_record(
         config_dict = resolved_config(config)
     except Exception:  # resolving may be what failed (an invalid method setting): keep what was asked for
         config_dict = config.to_dict()
-    return {
-        "schema": SCHEMA,
-        "run_id": run_id,
-        "status": "failed",
-        "kind": kind,
-        "config": config_dict,
-        "evals": [],
-        "metrics": {},
-        "higher_is_better": {},
-        "train": None,
-        "trainable_params": None,
-        "timings": {"wall_s": round(wall_s, 3)},
-        "resources": {},
-        "versions": vers,
-        "created": utc_now(),
-        "failure": {"reason": reason, "traceback_file": str(tb_path.relative_to(layout.runs))},
-    }
+    return RunRecord(
+        run_id=run_id,
+        status="failed",
+        kind=kind,
+        config={k: v for k, v in config_dict.items() if k not in CONTEXT_FIELDS},
+        context=dataclasses.asdict(config.context),
+        timings={"wall_s": round(wall_s, 3)},
+        versions=vers,
+        created=utc_now(),
+        failure={"reason": reason, "traceback_file": str(tb_path.relative_to(layout.runs))},
+    )
 
 
-def write_record(layout: SweepLayout, run_id: str, record: dict[str, Any]) -> dict[str, Any]:
+def write_record(layout: SweepLayout, run_id: str, record: RunRecord) -> RunRecord | dict[str, Any]:
     """Write the run's record atomically, never replacing a finished one (records are immutable once finished).
 
-    Returns the record that is on disk afterwards.
+    Returns what is on disk afterwards: `record`, or the finished record found there (as read, a dict).
     """
     existing = layout.read(run_id)
     if existing is not None and existing.get("status") == "finished":
         return existing
-    write_json_atomic(layout.record(run_id), record)
+    write_json_atomic(layout.record(run_id), record.to_json())
     return record
+
+
+def as_record(result: Any, executor: str) -> RunRecord:
+    """What an executor returned, as a valid `RunRecord` (a dict in the record layout is validated)."""
+    if isinstance(result, RunRecord):
+        return result
+    if isinstance(result, dict):
+        return RunRecord.load(result, f"executor {executor}")
+    raise TypeError(f"executor {executor} returned {type(result).__name__}, expected a RunRecord")
 
 
 def run_one(
@@ -140,20 +145,18 @@ def run_one(
     start = time.time()
     try:
         fn = resolve_executor(executor)
-        record = fn(config, checkpoint_dir=checkpoint_dir, progress=False, on_epoch=on_epoch)
-        if not isinstance(record, dict):
-            raise TypeError(f"executor {executor} returned {type(record).__name__}, expected the record dict")
+        record = as_record(fn(config, checkpoint_dir=checkpoint_dir, progress=False, on_epoch=on_epoch), executor)
         # The file name is the planned id; the record must agree with it so a report can join the two.
-        record = {**record, "run_id": run_id}
-        record.setdefault("status", "finished")
+        record = record.model_copy(update={"run_id": run_id})
     except Exception as exc:  # failure isolation: the sweep goes on, the reason is recorded
         record = failed_record(config, run_id, exc, traceback.format_exc(), time.time() - start, layout)
-    record = write_record(layout, run_id, record)
-    failure = record.get("failure") or {}
+    on_disk = write_record(layout, run_id, record)
+    if isinstance(on_disk, dict):  # a finished record another driver wrote first
+        return Outcome(run_id, "finished", None, time.time() - start, dict(on_disk.get("metrics") or {}))
     return Outcome(
         run_id=run_id,
-        status="finished" if record.get("status") == "finished" else "failed",
-        reason=failure.get("reason"),
+        status=on_disk.status,
+        reason=on_disk.failure.reason if on_disk.failure is not None else None,
         wall_s=time.time() - start,
-        metrics=dict(record.get("metrics") or {}),
+        metrics=dict(on_disk.metrics),
     )

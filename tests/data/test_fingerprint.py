@@ -114,13 +114,13 @@ def test_record_carries_it_and_the_run_id_ignores_it(fresh_tree, monkeypatch: py
     )
     rec = execute_run(config, progress=False, use_cache=False)
     fp = load_dataset("oxford_pets", root, shots=SHOTS, seed=SEED).split_fingerprint
-    assert rec["data"]["split_fingerprint"] == fp
-    assert fp not in json.dumps(rec["config"])
+    assert rec.data["split_fingerprint"] == fp
+    assert fp not in json.dumps(rec.config.model_dump(mode="json"))
     import comma_bench.engine.run as run_module
 
     monkeypatch.setattr(run_module, "load_dataset", _with_fingerprint(run_module.load_dataset, "0" * 16))
     again = execute_run(config, progress=False, use_cache=False)
-    assert again["data"]["split_fingerprint"] == "0" * 16 and again["run_id"] == rec["run_id"]
+    assert again.data["split_fingerprint"] == "0" * 16 and again.run_id == rec.run_id
 
 
 def _with_fingerprint(load, value: str):

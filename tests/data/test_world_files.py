@@ -53,7 +53,7 @@ def test_cli_eval_of_an_export_records_the_files_route(exported, tmp_path):
     argv = ["eval", "--dataset", "world-files/shapes", "--data-root", str(exported), "--output", str(out)]
     assert main([*argv, "--model", "test-tiny", "--pretrained", "none", "--quiet", "--shots", "1"]) == 0
     rec = json.loads(out.read_text())
-    assert rec["config"]["dataset"] == "world-files/shapes" and rec["config"]["data_root"] == str(exported)
+    assert rec["config"]["dataset"] == "world-files/shapes" and rec["context"]["data_root"] == str(exported)
     assert rec["evals"][0]["n_images"] == PER_CLASS * 7  # base half of 13 classes
 
 

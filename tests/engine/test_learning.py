@@ -74,9 +74,9 @@ def gain(weak_weights):
         return execute_run(config, progress=False)
 
     def gain_of(method: str, dataset: str, seed: int) -> tuple[float, dict]:
-        zero_shot = record("zeroshot", dataset, 1)["metrics"]["base"]  # no training: the same for every seed
+        zero_shot = record("zeroshot", dataset, 1).metrics["base"]  # no training: the same for every seed
         run = record(method, dataset, seed)
-        return run["metrics"]["base"] - zero_shot, run
+        return run.metrics["base"] - zero_shot, run
 
     return gain_of
 
@@ -106,7 +106,7 @@ SHIPPED_DATASET = "world/shapes"  # zero-shot base 70.7 (seed 1)
 def _shipped_base(method: str, method_config: dict, optim: OptimConfig) -> float:
     config = RunConfig(method=method, dataset=SHIPPED_DATASET, shots=8, seed=1, method_config=method_config,
                        optim=optim, precision="fp32", device="cpu")  # fmt: skip
-    return execute_run(config, progress=False)["metrics"]["base"]
+    return execute_run(config, progress=False).metrics["base"]
 
 
 @pytest.fixture(scope="module")

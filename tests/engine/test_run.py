@@ -84,10 +84,10 @@ def test_resume_from_checkpoint_continues_identically(coop_root, tmp_path):
     with pytest.raises(Stop):
         execute_run(_config(coop_root), checkpoint_dir=ckpt, progress=False, on_epoch=interrupt)
     resumed = execute_run(_config(coop_root), checkpoint_dir=ckpt, progress=False)
-    assert resumed["train"]["resumed_from_epoch"] == 2
-    assert resumed["train"]["loss_per_epoch"] == pytest.approx(straight["train"]["loss_per_epoch"], abs=1e-6)
-    assert resumed["metrics"] == pytest.approx(straight["metrics"])
-    assert resumed["run_id"] == straight["run_id"]
+    assert resumed.train["resumed_from_epoch"] == 2
+    assert resumed.train["loss_per_epoch"] == pytest.approx(straight.train["loss_per_epoch"], abs=1e-6)
+    assert resumed.metrics == pytest.approx(straight.metrics)
+    assert resumed.run_id == straight.run_id
 
 
 def test_cross_dataset_trains_once_and_evaluates_every_target(coop_root):
@@ -100,11 +100,11 @@ def test_cross_dataset_trains_once_and_evaluates_every_target(coop_root):
         ),
         progress=False,
     )
-    assert [e["dataset"] for e in rec["evals"]] == ["oxford_pets", "eurosat", "caltech101"]
-    m = rec["metrics"]
+    assert [e.dataset for e in rec.evals] == ["oxford_pets", "eurosat", "caltech101"]
+    m = rec.metrics
     assert set(m) == {"source", "eurosat", "caltech101", "target_mean"}
     assert m["target_mean"] == pytest.approx((m["eurosat"] + m["caltech101"]) / 2)
-    assert rec["train"]["steps"] == 2  # 9 few-shot train images / batch 4 with drop_last: trained once
+    assert rec.train["steps"] == 2  # 9 few-shot train images / batch 4 with drop_last: trained once
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_a_cpu_run_of_precision_auto_is_the_fp32_run(coop_root):
 
     auto = execute_run(_config(coop_root, method="zeroshot", precision="auto", device="cpu"), progress=False)
     fp32 = execute_run(_config(coop_root, method="zeroshot", precision="fp32", device="cpu"), progress=False)
-    assert auto["config"]["precision"] == fp32["config"]["precision"] == auto["resources"]["precision"] == "fp32"
-    assert auto["run_id"] == fp32["run_id"]
+    assert auto.config.precision == fp32.config.precision == auto.resources["precision"] == "fp32"
+    assert auto.run_id == fp32.run_id
     bf16 = run_id(resolved_config(_config(coop_root, method="zeroshot", precision="bf16")))
-    assert bf16 != auto["run_id"]
+    assert bf16 != auto.run_id

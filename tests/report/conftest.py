@@ -1,12 +1,13 @@
 """Run-record fixtures for the report tests, written without the engine.
 
-`make_record` builds a schema-valid record (config from `RunConfig.to_dict()`, id from `records.run_id`) with the
+`make_record` builds a schema-valid record (config from `RunConfig.hashed_dict()`, id from `records.run_id`) with the
 evaluations of its protocol; the scenario fixtures write small sweeps whose table cells are computed by hand in the
 tests.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def make_record(
     created: str = "2026-01-01T00:00:00Z",
 ) -> dict[str, Any]:
     """A finished (or, with `failed=reason`, failed) run record of one protocol."""
-    cfg = RunConfig(
+    config = RunConfig(
         method=method,
         dataset=dataset,
         protocol=protocol,
@@ -51,7 +52,8 @@ def make_record(
         method_config=dict(method_config or {}),
         sweep=sweep,
         axes=dict(axes or {}),
-    ).to_dict()
+    )
+    cfg = config.hashed_dict()
     evals: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
 
@@ -75,6 +77,7 @@ def make_record(
         "status": "failed" if failed else "finished",
         "kind": "eval" if method == "zeroshot" else "train",
         "config": cfg,
+        "context": dataclasses.asdict(config.context),
         "evals": evals,
         "metrics": metrics,
         "higher_is_better": {k: True for k in metrics},

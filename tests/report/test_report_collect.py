@@ -10,7 +10,7 @@ import pytest
 from conftest import b2n_records, make_record, other_records, write_records
 
 from comma_bench.errors import UserError
-from comma_bench.records import write_json_atomic
+from comma_bench.records import run_id, write_json_atomic
 from comma_bench.report import collect
 from comma_bench.report.published import (
     matches_published,
@@ -78,7 +78,7 @@ def test_skips_non_record_json_but_rejects_malformed_records(tmp_path: Path) -> 
     bad = make_record("coop", "world/scenes", base=1.0, novel=2.0)
     del bad["config"]["seed"]
     write_json_atomic(tmp_path / "runs" / "bad.json", bad)
-    with pytest.raises(UserError, match=r"bad\.json: malformed run record: `config\.seed`"):
+    with pytest.raises(UserError, match=r"bad\.json: malformed run record: `config\.seed`: Field required"):
         collect([tmp_path])
     (tmp_path / "runs" / "bad.json").unlink()
 
@@ -96,11 +96,13 @@ def test_skips_non_record_json_but_rejects_malformed_records(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda r: r.update(status="running"), "`status` must be one of finished, failed"),
+        (lambda r: r.update(status="running"), "`status`: Input should be 'finished' or 'failed'"),
         (lambda r: r.update(evals=[]), "a finished run must have at least one entry in `evals`"),
-        (lambda r: r["evals"][0].update(accuracy=float("nan")), r"`evals\[0\]\.accuracy` must be a finite number"),
-        (lambda r: r["config"].update(protocol="zero"), "`config.protocol` must be one of"),
-        (lambda r: r.update(created="yesterday"), "`created` is not an ISO-8601 time"),
+        (lambda r: r["evals"][0].update(accuracy=float("nan")), r"`evals\.0\.accuracy`: Input should be a finite"),
+        (lambda r: r["config"].update(protocol="zero"), "`config.protocol`: Input should be 'base2novel', 'few_shot'"),
+        (lambda r: r.update(created="yesterday"), "`created`: not an ISO-8601 time: 'yesterday'"),
+        (lambda r: r["config"].update(seed=True), "`config.seed`: Input should be a valid integer"),
+        (lambda r: r.update(extra_key=1), "`extra_key`: Extra inputs are not permitted"),
     ],
 )
 def test_malformed_record_errors_name_file_and_key(tmp_path: Path, edit, message: str) -> None:
@@ -110,6 +112,31 @@ def test_malformed_record_errors_name_file_and_key(tmp_path: Path, edit, message
     with pytest.raises(UserError, match=message) as info:
         collect([tmp_path])
     assert str(tmp_path / "r.json") in str(info.value)
+
+
+def test_every_problem_of_a_record_in_one_line(tmp_path: Path) -> None:
+    rec = make_record("coop", "world/shapes", base=1.0, novel=2.0)
+    rec["status"] = "done"
+    del rec["config"]["shots"]
+    write_json_atomic(tmp_path / "r.json", rec)
+    with pytest.raises(UserError) as info:
+        collect([tmp_path])
+    message = str(info.value)
+    assert "\n" not in message and "`status`: Input should be" in message
+    assert "`config.shots`: Field required" in message
+
+
+def test_legacy_run1_record_loads_with_its_context_moved_out(tmp_path: Path) -> None:
+    """A record written before the config/context split (schema run/1, context keys inside `config`)."""
+    rec = make_record("coop", "world/shapes", base=80.0, novel=60.0, axes={"shots": 16}, sweep="old")
+    legacy = {k: v for k, v in rec.items() if k != "context"}
+    legacy["schema"] = "comma-bench/run/1"
+    legacy["config"] = {**rec["config"], **rec["context"]}
+    write_json_atomic(tmp_path / "old.json", legacy)
+    frame = collect([tmp_path])
+    assert list(frame["run_id"]) == [rec["run_id"]] * 2 and rec["run_id"] == run_id(legacy["config"])
+    assert list(frame["sweep"]) == ["old", "old"] and list(frame["axis:shots"]) == [16, 16]
+    assert dict(zip(frame["role"], frame["accuracy"])) == {"base": 80.0, "novel": 60.0}
 
 
 def test_failed_record_needs_a_reason(tmp_path: Path) -> None:
@@ -130,7 +157,7 @@ def test_no_records_and_missing_path_errors(tmp_path: Path) -> None:
 
 def test_records_fixture_is_schema_complete() -> None:
     # Guards the fixture helper itself: every record has the keys records.py documents.
-    keys = {"schema", "run_id", "status", "kind", "config", "evals", "metrics", "higher_is_better", "train",
+    keys = {"schema", "run_id", "status", "kind", "config", "context", "evals", "metrics", "higher_is_better", "train",
             "trainable_params", "timings", "resources", "versions", "created", "failure"}  # fmt: skip
     for rec in b2n_records():
         assert set(rec) == keys

@@ -8,36 +8,39 @@ engine except for seed 2, which raises, and seed 3, whose process dies.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from comma_bench.records import SCHEMA, harmonic_mean, utc_now
+from comma_bench.record_schema import EvalResult, RunRecord
+from comma_bench.records import harmonic_mean, utc_now
 
 EPOCH_S = 0.4  # sleepy: seconds per epoch
 
 
-def record(config: Any, metrics: dict[str, float], **extra: Any) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA,
-        "run_id": "set-by-the-runner",
-        "status": "finished",
-        "kind": "train",
-        "config": config.to_dict(),
-        "evals": [],
-        "metrics": metrics,
-        "higher_is_better": {k: True for k in metrics},
-        "train": extra.pop("train", None),
-        "trainable_params": 0,
-        "timings": {"wall_s": 0.0},
-        "resources": extra.pop("resources", {}),
-        "versions": {},
-        "created": utc_now(),
-        "failure": None,
+def record(config: Any, metrics: dict[str, float], **extra: Any) -> RunRecord:
+    """A finished record with the evaluations its base-to-novel metrics summarise (a report can read it)."""
+    evals = [
+        EvalResult(dataset=config.dataset, subset="base", accuracy=metrics["base"]),
+        EvalResult(dataset=config.dataset, subset="new", accuracy=metrics["novel"]),
+    ]
+    return RunRecord(
+        run_id="set-by-the-runner",
+        status="finished",
+        kind="train",
+        config=config.hashed_dict(),
+        context=dataclasses.asdict(config.context),
+        evals=evals,
+        metrics=metrics,
+        higher_is_better={k: True for k in metrics},
+        trainable_params=0,
+        timings={"wall_s": 0.0},
+        created=utc_now(),
         **extra,
-    }
+    )
 
 
 def _metrics(config: Any) -> dict[str, float]:
@@ -45,7 +48,7 @@ def _metrics(config: Any) -> dict[str, float]:
     return {"base": base, "novel": novel, "hm": harmonic_mean(base, novel)}
 
 
-def instant(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> dict[str, Any]:
+def instant(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> RunRecord:
     epochs = config.optim.epochs or 1
     for epoch in range(1, epochs + 1):
         (Path(checkpoint_dir) / "epoch.json").write_text(json.dumps({"epoch": epoch}))
@@ -54,7 +57,7 @@ def instant(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any)
     return record(config, _metrics(config))
 
 
-def sleepy(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> dict[str, Any]:
+def sleepy(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> RunRecord:
     """EPOCH_S per epoch; resumes from `epoch.json` in the checkpoint folder as the engine resumes from its own."""
     ckpt = Path(checkpoint_dir) / "epoch.json"
     start = json.loads(ckpt.read_text())["epoch"] if ckpt.exists() else 0
@@ -71,7 +74,7 @@ def sleepy(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) 
     return record(config, _metrics(config), train={"resumed_from": start, "epochs_run": ran})
 
 
-def failing(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> dict[str, Any]:
+def failing(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> RunRecord:
     """Seed 2 raises an ordinary error, seed 3 the engine's NaN-loss error; other seeds finish."""
     from comma_bench.engine.errors import NonFiniteLossError
 
@@ -82,7 +85,7 @@ def failing(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any)
     return instant(config, checkpoint_dir=checkpoint_dir, progress=progress, on_epoch=on_epoch)
 
 
-def real_or_fail(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> dict[str, Any]:
+def real_or_fail(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> RunRecord:
     """The real engine, except that seed 2 raises before training and seed 3 kills its own process (an OOM kill)."""
     if config.seed == 2:
         raise RuntimeError("made to fail")
@@ -93,7 +96,7 @@ def real_or_fail(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch:
     return execute_run(config, checkpoint_dir=checkpoint_dir, progress=progress, on_epoch=on_epoch)
 
 
-def gpu_probe(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> dict[str, Any]:
+def gpu_probe(config: Any, *, checkpoint_dir: Path, progress: bool, on_epoch: Any) -> RunRecord:
     """Holds its resources for a while and records the GPU ids Ray assigned and when it ran."""
     import ray
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.ray
 
 
 def records(root: Path) -> dict[str, dict]:
-    return {p.stem: read_record(p) for p in sorted((root / "runs").glob("*.json"))}
+    return {p.stem: read_record(p).to_json() for p in sorted((root / "runs").glob("*.json"))}
 
 
 def test_quickstart_through_ray_with_failing_diverging_and_dying_runs(ray_address, tmp_path, capsys):
@@ -48,7 +48,7 @@ def test_quickstart_through_ray_with_failing_diverging_and_dying_runs(ray_addres
     assert set(by) == {("coop", 1), ("comma", 1), ("zeroshot", 1), ("zeroshot", 2), ("zeroshot", 3)}
     for key in (("zeroshot", 1), ("comma", 1)):
         rec = by[key]
-        assert rec["status"] == "finished" and rec["config"]["sweep"] == "quickstart"
+        assert rec["status"] == "finished" and rec["context"]["sweep"] == "quickstart"
         assert [e["subset"] for e in rec["evals"]] == ["base", "new"]
         assert all(0.0 <= rec["metrics"][k] <= 100.0 for k in ("base", "novel", "hm"))
     assert by["comma", 1]["kind"] == "train" and len(by["comma", 1]["train"]["loss_per_epoch"]) == 1

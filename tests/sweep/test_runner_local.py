@@ -27,7 +27,7 @@ def run(path: Path, out: Path, executor: str, *extra: str) -> int:
 
 
 def records(out: Path, sweep: str = "small") -> dict[str, dict]:
-    return {p.stem: read_record(p) for p in sorted((out / sweep / "runs").glob("*.json"))}
+    return {p.stem: read_record(p).to_json() for p in sorted((out / sweep / "runs").glob("*.json"))}
 
 
 def mtimes(out: Path, sweep: str = "small") -> dict[str, int]:
@@ -43,7 +43,7 @@ def test_local_run_writes_one_record_per_run_and_resumes(tmp_path, capsys):
     assert set(recs) == set(planned)
     for rid, rec in recs.items():
         assert rec["run_id"] == rid and rec["status"] == "finished"
-        assert rec["config"]["sweep"] == "small" and rec["config"]["method"] == planned[rid].config.method
+        assert rec["context"]["sweep"] == "small" and rec["config"]["method"] == planned[rid].config.method
         assert rec["metrics"]["base"] == 50.0 + rec["config"]["seed"]
     plan = json.loads((out / "small/sweep.json").read_text())
     assert [r["run_id"] for r in plan["runs"]] == list(planned)

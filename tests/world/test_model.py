@@ -85,8 +85,8 @@ def test_the_engine_reproduces_the_world_evaluator_on_a_built_in_dataset(backbon
 
     record = execute_run(RunConfig(method="zeroshot", dataset="world/patterns"), progress=False, use_cache=False)
     ours = zeroshot_subsets(backbone.model, backbone.tokenizer, WORLD_DATASETS["patterns"], subsets=("base", "new"))
-    assert record["metrics"]["base"] == pytest.approx(ours["base"].accuracy, abs=1e-6)
-    assert record["metrics"]["novel"] == pytest.approx(ours["new"].accuracy, abs=1e-6)
+    assert record.metrics["base"] == pytest.approx(ours["base"].accuracy, abs=1e-6)
+    assert record.metrics["novel"] == pytest.approx(ours["new"].accuracy, abs=1e-6)
 
 
 def test_linear_probe_sits_beside_the_zero_shot_evaluator(backbone):
