@@ -20,6 +20,19 @@ class UserError(Exception):
         super().__init__(" ".join(str(message).split()))
 
 
+# Optional dependencies by top-level module -> the extra of pyproject.toml that installs them.
+EXTRAS = {"ray": "sweep", "pandas": "report", "matplotlib": "report", "seaborn": "report", "scipy": "report"}
+
+
+def missing_extra(exc: ModuleNotFoundError, what: str) -> UserError | None:
+    """The install line for an optional dependency `what` needs, or None when `exc` is not about one of them."""
+    top = (exc.name or "").split(".")[0]
+    if top not in EXTRAS:
+        return None
+    extra = EXTRAS[top]
+    return UserError(f"{what} needs {top}, which is not installed: pip install 'comma-bench[{extra}]' (or [all])")
+
+
 def unknown_name(kind: str, name: str, valid: list[str] | tuple[str, ...]) -> UserError:
     """The one error for every registry lookup that fails (method, dataset, model, protocol ...)."""
     return UserError(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(sorted(valid))}")

@@ -50,8 +50,13 @@ def default_out_dir(runs: list[Path]) -> Path:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from comma_bench.errors import missing_extra
     from comma_bench.report.collect import collect
-    from comma_bench.report.render import generate_report, parse_formats
+
+    try:
+        from comma_bench.report.render import generate_report, parse_formats
+    except ModuleNotFoundError as exc:
+        raise (missing_extra(exc, "comma-bench report") or exc) from None
 
     formats = parse_formats(args.format)  # fail on a bad format before reading anything
     out = args.out if args.out is not None else default_out_dir(list(args.runs))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from comma_bench.errors import UserError
+from comma_bench.errors import UserError, missing_extra
 from comma_bench.records import write_json_atomic
 from comma_bench.sweep import names
 from comma_bench.sweep.layout import SweepLayout
@@ -121,8 +121,11 @@ def _generate_report(layout: SweepLayout, stream: TextIO) -> tuple[object, bool]
     """Build the report from the records if `comma_bench.report` provides `generate_report`; (result, ok)."""
     try:
         from comma_bench.report import generate_report
-    except ImportError:
-        print("report: comma_bench.report.generate_report is not available; skipped", file=stream)
+    except ModuleNotFoundError as exc:
+        problem = missing_extra(exc, "the report")
+        if problem is None:
+            raise
+        print(f"report: skipped: {problem}", file=stream)
         return None, True
     try:
         result = generate_report([layout.runs], out_dir=layout.report)
@@ -208,6 +211,10 @@ def run_sweep(
 
             result.elsewhere = run_local(todo, layout, executor, progress)
         else:
+            try:
+                import ray  # noqa: F401  (the backend imports it when it starts: fail here, with the install line)
+            except ModuleNotFoundError as exc:
+                raise (missing_extra(exc, "running a sweep on Ray (without --local)") or exc) from None
             from comma_bench.sweep.ray_backend import run_ray
 
             result.elsewhere = run_ray(
