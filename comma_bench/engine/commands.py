@@ -35,7 +35,8 @@ def _common(p: argparse.ArgumentParser, *, default_method: str | None) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override any config field: optim.lr=0.01, method.n_ctx=4, shots=4 (repeatable)",
+        help="override any config field; VALUE is YAML, typed like a sweep setting: optim.lr=1e-3, method.n_ctx=4, "
+        "shots=4 (repeatable)",
     )
     p.add_argument("--output", type=Path, default=None, help="write the run record (JSON) here")
     p.add_argument("--checkpoint-dir", type=Path, default=None, help="save per-epoch checkpoints here; resume from it")

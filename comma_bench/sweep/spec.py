@@ -14,19 +14,18 @@ without changing this module.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
-from comma_bench.config import BackboneConfig, OptimConfig, RunConfig
-from comma_bench.config.schema import PRECISIONS, PROTOCOLS
+from comma_bench.config import BackboneConfig, yamlio
+from comma_bench.config.overrides import parse_assignment
+from comma_bench.config.paths import CHOICES, check_value, dataclass_hints, run_paths
+from comma_bench.config.schema import PRECISIONS, PROTOCOLS, OptimConfig
 from comma_bench.errors import UserError
-from comma_bench.sweep import names, yamlio
+from comma_bench.sweep import names
 
 # Top-level keys of a sweep file and what each is for (the README documents each in full).
 SCHEMA_KEYS: dict[str, str] = {
@@ -66,8 +65,6 @@ _RESERVED = {
 }
 # Keys a `when` / `exclude` condition may test besides config paths.
 _CONDITION_KEYS = ("method", "dataset", "seed", "case")
-# String fields whose values are restricted (the dataclass types them as plain `str`).
-_CHOICES: dict[str, tuple[str, ...]] = {"precision": PRECISIONS}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SEED_RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 MAX_SEEDS = 10_000  # a range longer than this is a typo (1-100000), not a protocol
@@ -127,45 +124,6 @@ class SweepSpec:
     document: dict[str, Any] = field(default_factory=dict)  # the file after --set, for the plan snapshot
 
 
-# ------------------------------------------------------------------------------------------------ config paths
-
-
-def _dataclass_hints(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
-
-
-def run_paths() -> dict[str, Any]:
-    """Settable config paths of `RunConfig` (besides `method_config.*`) -> type hint."""
-    out: dict[str, Any] = {}
-    nested = {"backbone": BackboneConfig, "optim": OptimConfig}
-    for name, hint in _dataclass_hints(RunConfig).items():
-        if name in nested:
-            out.update({f"{name}.{k}": v for k, v in _dataclass_hints(nested[name]).items()})
-        elif name not in _RESERVED:
-            out[name] = hint
-    return out
-
-
-def _tuplify(value: Any) -> Any:
-    return tuple(_tuplify(v) for v in value) if isinstance(value, list) else value
-
-
-def check_value(value: Any, hint: Any, where: str, choices: tuple[str, ...] | None = None) -> Any:
-    """Strictly validate one value against a dataclass type hint; lists are accepted for tuple fields."""
-    try:
-        out = TypeAdapter(hint).validate_python(value, strict=True)
-    except ValidationError:
-        try:
-            out = TypeAdapter(hint).validate_python(_tuplify(value), strict=True)
-        except ValidationError as exc:
-            msg = exc.errors()[0]["msg"].replace("Input should be", "expected")
-            raise UserError(f"{where}: {msg}, got {value!r}") from None
-    if choices is not None and out not in choices:
-        raise UserError(f"{where}: unknown value {value!r}; valid values: {', '.join(choices)}")
-    return value
-
-
 # ------------------------------------------------------------------------------------------------ --set
 
 
@@ -180,11 +138,8 @@ def _path_keyed(parents: list[str]) -> bool:
 
 def apply_set(doc: dict[str, Any], assignment: str) -> None:
     """Apply one `--set key.path=value` (value parsed as YAML) to the raw sweep document, in place."""
-    key, sep, raw = assignment.partition("=")
-    if not sep or not key.strip():
-        raise UserError(f"--set {assignment!r}: expected KEY.PATH=VALUE (e.g. --set seeds=[1])")
-    value = yamlio.loads(raw, f"--set {key}")
-    parts = key.strip().split(".")
+    key, value = parse_assignment(assignment)
+    parts = key.split(".")
     node: Any = doc
     parents: list[str] = []
     i = 0
@@ -219,7 +174,7 @@ class _Validator:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.paths = run_paths()
+        self.paths = run_paths(exclude=_RESERVED)
 
     def fail(self, path: str, msg: str) -> UserError:
         return UserError(f"{self.source}: {path}: {msg}" if path else f"{self.source}: {msg}")
@@ -285,7 +240,7 @@ class _Validator:
         if key not in self.paths:
             valid = [*sorted(self.paths), "method_config.<setting>"]
             raise self.fail(where, f"unknown config path {key!r}; valid paths: {', '.join(valid)}")
-        self.typed(value, self.paths[key], where, _CHOICES.get(key))
+        self.typed(value, self.paths[key], where, CHOICES.get(key))
         if key == "backbone.model":
             self.model(value, where)
 
@@ -391,9 +346,9 @@ class _Validator:
         seeds = self.seeds(doc.get("seeds", [1, 2, 3]))
         shots = self.typed(doc.get("shots", 16), int, "shots")
 
-        backbone = self.mapping(doc.get("backbone", {}), "backbone", _dataclass_hints(BackboneConfig))
+        backbone = self.mapping(doc.get("backbone", {}), "backbone", dataclass_hints(BackboneConfig))
         for key, value in backbone.items():
-            self.typed(value, _dataclass_hints(BackboneConfig)[key], f"backbone.{key}")
+            self.typed(value, dataclass_hints(BackboneConfig)[key], f"backbone.{key}")
         model = backbone.get("model", BackboneConfig.model)
         self.model(model, "backbone.model")
         self.pretrained(model, backbone.get("pretrained", BackboneConfig.pretrained), "backbone.pretrained")
@@ -474,7 +429,7 @@ class _Validator:
         return tuple(out)
 
     def optim(self, value: Any, path: str) -> dict[str, Any]:
-        hints = _dataclass_hints(OptimConfig)
+        hints = dataclass_hints(OptimConfig)
         value = self.mapping(value if value is not None else {}, path, hints)
         for key, v in value.items():
             self.typed(v, hints[key], f"{path}.{key}")

@@ -118,7 +118,7 @@ def test_cross_dataset_trains_once_and_evaluates_every_target(coop_root):
             "not available offline",
         ),
         (["--dataset", "sun397", "--data-root", "{root}"], "sun397"),
-        (["--dataset", "oxford_pets", "--data-root", "{root}", "--set", "optim.lrr=1"], "unknown field"),
+        (["--dataset", "oxford_pets", "--data-root", "{root}", "--set", "optim.lrr=1"], "unknown key"),
     ],
 )
 def test_errors_are_one_line_with_exit_code_2(args, message, coop_root, capsys, monkeypatch, tmp_path):

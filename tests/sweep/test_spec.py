@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from comma_bench.cli import main
+from comma_bench.config.yamlio import loads
 from comma_bench.errors import UserError
 from comma_bench.sweep.spec import apply_set, load_sweep
-from comma_bench.sweep.yamlio import loads
 from tests.sweep.conftest import REPO, SMALL, write_sweep
 
 SWEEPS = sorted((REPO / "sweeps").glob("*.yaml"))
