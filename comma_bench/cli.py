@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
-        print(f"comma-bench {args.command}: error: {exc}", file=sys.stderr)
+        for line in getattr(exc, "problems", None) or [str(exc)]:  # UserErrors: one line per problem
+            print(f"comma-bench {args.command}: error: {line}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print(f"comma-bench {args.command}: interrupted", file=sys.stderr)

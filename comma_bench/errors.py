@@ -33,6 +33,14 @@ def missing_extra(exc: ModuleNotFoundError, what: str) -> UserError | None:
     return UserError(f"{what} needs {top}, which is not installed: pip install 'comma-bench[{extra}]' (or [all])")
 
 
+class UserErrors(UserError):
+    """Several problems with one input (a sweep file), each one line; the CLI prints one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = [" ".join(str(p).split()) for p in problems]
+        Exception.__init__(self, "\n".join(self.problems))
+
+
 def unknown_name(kind: str, name: str, valid: list[str] | tuple[str, ...]) -> UserError:
     """The one error for every registry lookup that fails (method, dataset, model, protocol ...)."""
     return UserError(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(sorted(valid))}")

@@ -42,19 +42,27 @@ def _tuplify(value: Any) -> Any:
     return tuple(_tuplify(v) for v in value) if isinstance(value, list) else value
 
 
-def check_value(value: Any, hint: Any, where: str, choices: tuple[str, ...] | None = None) -> Any:
-    """Strictly validate one value against a dataclass type hint; lists are accepted for tuple fields.
-
-    Returns the value as given (a list stays a list: the sweep document keeps what the file said).
-    """
+def value_problem(value: Any, hint: Any, choices: tuple[str, ...] | None = None) -> str | None:
+    """What is wrong with `value` for a field typed `hint` (strict; lists accepted for tuples), or None."""
     try:
-        out = TypeAdapter(hint).validate_python(value, strict=True)
-    except ValidationError:
         try:
-            out = TypeAdapter(hint).validate_python(_tuplify(value), strict=True)
-        except ValidationError as exc:
-            msg = exc.errors()[0]["msg"].replace("Input should be", "expected")
-            raise UserError(f"{where}: {msg}, got {value!r}") from None
+            out = TypeAdapter(hint).validate_python(value, strict=True)
+        except ValidationError:
+            try:
+                out = TypeAdapter(hint).validate_python(_tuplify(value), strict=True)
+            except ValidationError as exc:
+                msg = exc.errors()[0]["msg"].replace("Input should be", "expected")
+                return f"{msg}, got {value!r}"
+    except Exception as exc:  # pydantic cannot build a validator for an exotic hint
+        return f"cannot check against {hint!r} ({exc})"
     if choices is not None and out not in choices:
-        raise UserError(f"{where}: unknown value {value!r}; valid values: {', '.join(choices)}")
+        return f"unknown value {value!r}; valid values: {', '.join(choices)}"
+    return None
+
+
+def check_value(value: Any, hint: Any, where: str, choices: tuple[str, ...] | None = None) -> Any:
+    """`value_problem` as a one-line `UserError` naming `where`; returns the value as given."""
+    problem = value_problem(value, hint, choices)
+    if problem is not None:
+        raise UserError(f"{where}: {problem}")
     return value

@@ -213,3 +213,42 @@ def test_the_readme_example_is_a_valid_sweep(tmp_path):
     runs = expand(load_sweep(write_sweep(tmp_path, example)))
     # 3 datasets x 3 seeds x (zeroshot 1 + coop 2 lrs + maple 3 depths x 2 lrs + comma 3 x 3 x 2 lrs x 2 cases)
     assert len(runs) == 3 * 3 * (1 + 2 + 6 + 36)
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path, capsys):
+    text = (
+        SMALL.replace("seeds: [1, 2]", "seeds: [1, two]")
+        .replace("datasets: [world/shapes]", "datasets: [world/shapes, world/shape]")
+        .replace("coop: {}", "coop: {n_ctxx: 4}")
+        .replace("cpus: 1", "cpus: -1")
+        + "grid: {optim.lrr: [0.1], shots: [1, x]}\nseed: 3\n"
+    )
+    path = write_sweep(tmp_path, text)
+    assert main(["validate", str(path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    prefix = f"comma-bench validate: error: {path}: "
+    assert [line.removeprefix(prefix).split(":")[0] for line in lines] == [
+        "datasets.1",
+        "methods.coop.n_ctxx",
+        "seeds.1",
+        "grid.optim.lrr",
+        "grid.shots",
+        "resources.cpus",
+        "seed",
+    ]
+    assert all(line.startswith(prefix) for line in lines)
+    assert lines[2] == prefix + "seeds.1: expected a valid integer, got 'two'"
+    assert lines[4] == prefix + "grid.shots: expected a valid integer, got 'x'"
+    assert lines[5] == prefix + "resources.cpus: expected a number > 0, got -1.0"
+    with pytest.raises(UserError) as info:  # the Python API: one exception, one line per problem
+        load_sweep(path)
+    assert len(str(info.value).splitlines()) == len(lines) and len(info.value.problems) == len(lines)
+
+
+def test_a_problem_is_reported_once_not_by_every_key_that_depends_on_it(tmp_path, capsys):
+    # An unknown method: the grid's method setting cannot be checked, and is not reported as a second problem.
+    text = SMALL.replace("coop: {}", "coopp: {}") + "grid: {method_config.prompt_depth: [1, 2]}\n"
+    path = write_sweep(tmp_path, text)
+    assert main(["validate", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "methods.coopp: unknown method 'coopp'" in line
