@@ -19,13 +19,31 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
-from comma_bench.config.paths import CHOICES, dataclass_hints, run_paths, value_problem
-from comma_bench.config.schema import PRECISIONS, PROTOCOLS, BackboneConfig, OptimConfig
+from comma_bench.config.paths import dataclass_hints
+from comma_bench.config.schema import PRECISIONS, PROTOCOLS, BackboneConfig
 from comma_bench.errors import UserErrors
 from comma_bench.sweep import names
+from comma_bench.sweep.checks import (
+    Loc,
+    Problems,
+    SweepMethods,
+    condition,
+    is_range,
+    mapping,
+    model_name,
+    name_list,
+    optim_overrides,
+    seed_range,
+    setting,
+    settings,
+    show,
+)
 from comma_bench.sweep.spec import Case, MethodEntry, Resources, Rule, SweepSpec
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # the sweep name is a folder name
+TRANSFER = ("cross_dataset", "domain_generalization")  # the protocols that evaluate target datasets
 
 # Top-level keys of a sweep file and what each is for (the README documents each in full).
 SCHEMA_KEYS: dict[str, str] = {
@@ -49,206 +67,6 @@ SCHEMA_KEYS: dict[str, str] = {
     "resources": "per trial: {cpus, gpus}",
     "ray": "{address, max_concurrent, max_failures}",
 }
-
-# RunConfig fields a sweep sets through its own top-level keys, or that must not be swept.
-RESERVED = {
-    "method": "methods",
-    "dataset": "datasets",
-    "targets": "targets",
-    "protocol": "protocol",
-    "seed": "seeds",
-    "sweep": "name",
-    "axes": "grid",
-    "data_root": "data_root",
-    "device": "resources",
-    "method_config": "methods",
-}
-CONDITION_KEYS = ("method", "dataset", "seed", "case")  # what a `when` / `exclude` tests besides config paths
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-SEED_RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
-MAX_SEEDS = 10_000  # a range longer than this is a typo (1-100000), not a protocol
-TRANSFER = ("cross_dataset", "domain_generalization")
-
-Loc = tuple[str | int, ...]
-
-
-class Problems:
-    """The problems one validator finds, raised together as one `ValidationError` (pydantic merges them)."""
-
-    def __init__(self) -> None:
-        self.items: list[InitErrorDetails] = []
-
-    def add(self, loc: Loc, msg: str, value: Any = None) -> None:
-        err = PydanticCustomError("sweep", "{msg}", {"msg": msg})
-        self.items.append(InitErrorDetails(type=err, loc=loc, input=value))
-
-    def check(self, loc: Loc, value: Any, hint: Any, choices: tuple[str, ...] | None = None) -> bool:
-        problem = value_problem(value, hint, choices)
-        if problem is not None:
-            self.add(loc, problem, value)
-        return problem is None
-
-    def raise_any(self) -> None:
-        if self.items:
-            raise ValidationError.from_exception_data("sweep", self.items)
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
-
-
-def _is_range(item: Any) -> bool:
-    """A seed entry meant as a START-END range (other strings get the integer check and its message)."""
-    return isinstance(item, str) and "-" in item
-
-
-def _mapping(p: Problems, value: Any, loc: Loc, valid: typing.Iterable[str]) -> dict | None:
-    """`value` if it is a mapping; an unknown key is reported (and dropped from what is returned)."""
-    valid = list(valid)
-    if not isinstance(value, dict):
-        p.add(loc, f"expected a mapping with keys {', '.join(valid)}, got {_show(value)}", value)
-        return None
-    for key in value:
-        if key not in valid:
-            p.add((*loc, key), f"unknown key; valid keys: {', '.join(valid)}", value[key])
-    return {k: v for k, v in value.items() if k in valid}
-
-
-def _names(p: Problems, value: Any, loc: Loc, valid: list[str], kind: str, allow_empty: bool = False) -> tuple:
-    """A list of registry names (one name alone is a list of one), without repeats."""
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or (not value and not allow_empty):
-        p.add(loc, f"expected a {'' if allow_empty else 'non-empty '}list of {kind} names", value)
-        return ()
-    seen: list[str] = []
-    for i, item in enumerate(value):
-        if not isinstance(item, str):
-            p.add((*loc, i), f"expected a {kind} name, got {_show(item)}", item)
-        elif item not in valid:
-            p.add((*loc, i), f"unknown {kind} {item!r}; valid {kind}s: {', '.join(valid)}", item)
-        elif item in seen:
-            p.add((*loc, i), f"{item!r} is listed twice", item)
-        else:
-            seen.append(item)
-    return tuple(seen)
-
-
-def _seed_range(p: Problems, text: str, loc: Loc) -> list[int]:
-    """`"1-20"` -> [1, ..., 20]: START-END, both non-negative integers, START <= END, inclusive."""
-    m = SEED_RANGE_RE.match(text)
-    if not m:
-        p.add(loc, f"bad seed range {text!r}: expected START-END with integers, e.g. 1-20", text)
-        return []
-    start, end = int(m.group(1)), int(m.group(2))
-    if end < start:
-        p.add(loc, f"bad seed range {text!r}: the end {end} is below the start {start}", text)
-        return []
-    if end - start + 1 > MAX_SEEDS:
-        p.add(loc, f"bad seed range {text!r}: {end - start + 1} seeds; at most {MAX_SEEDS}", text)
-        return []
-    return list(range(start, end + 1))
-
-
-def _optim(p: Problems, value: Any, loc: Loc) -> dict[str, Any]:
-    hints = dataclass_hints(OptimConfig)
-    value = _mapping(p, value if value is not None else {}, loc, hints) or {}
-    return {k: v for k, v in value.items() if p.check((*loc, k), v, hints[k])}
-
-
-class _Methods:
-    """What the config-path checks need to know about the sweep's methods."""
-
-    def __init__(self, entries: tuple[MethodEntry, ...] | None) -> None:
-        self.known = entries is not None  # False when `methods` itself is invalid: skip method-setting checks
-        self.names = [m.name for m in entries or ()]
-        self.paths = sorted({f"method_config.{f}" for m in self.names for f in names.method_fields(m)})
-
-
-def _setting(p: Problems, key: Any, value: Any, loc: Loc, methods: _Methods) -> None:
-    """One `config.path: value` (grid values, case/rule settings) against the dataclasses and method configs."""
-    if not isinstance(key, str):
-        p.add(loc, "expected a config path such as optim.lr or method_config.prompt_depth", key)
-        return
-    if key.startswith("method_config."):
-        if not methods.known:
-            return
-        fname = key.removeprefix("method_config.")
-        owners = [m for m in methods.names if fname in names.method_fields(m)]
-        if not owners:
-            fields = sorted({f for m in methods.names for f in names.method_fields(m)})
-            valid = ", ".join("method_config." + f for f in fields) or "none"
-            p.add(loc, f"no method of this sweep ({', '.join(methods.names)}) has a setting {fname!r}; valid: {valid}")
-            return
-        for m in owners:
-            if not p.check(loc, value, names.method_fields(m)[fname]):
-                return
-        return
-    if key in RESERVED:
-        p.add(loc, f"{key!r} is set by the top-level key {RESERVED[key]!r}, not here", key)
-        return
-    paths = run_paths(exclude=RESERVED)
-    if key not in paths:
-        valid = [*sorted(paths), "method_config.<setting>"]
-        p.add(loc, f"unknown config path {key!r}; valid paths: {', '.join(valid)}", key)
-        return
-    if p.check(loc, value, paths[key], CHOICES.get(key)) and key == "backbone.model":
-        _model(p, value, loc)
-
-
-def _settings(p: Problems, value: Any, loc: Loc, methods: _Methods) -> dict[str, Any]:
-    """A `set:` mapping of config paths (cases and rules)."""
-    if not isinstance(value, dict):
-        p.add(loc, f"expected a mapping config.path -> value, got {_show(value)}", value)
-        return {}
-    for key, v in value.items():
-        _setting(p, key, v, (*loc, key), methods)
-    return dict(value)
-
-
-def _condition(p: Problems, value: Any, loc: Loc, methods: _Methods, cases: list[str] | None) -> dict[str, tuple]:
-    """A `when` / `exclude` mapping: key -> value or list of values (any of them matches)."""
-    keys = [*CONDITION_KEYS, *run_paths(exclude=RESERVED), *methods.paths]
-    if not methods.known and isinstance(value, dict):  # method settings cannot be checked without the methods
-        keys += [k for k in value if isinstance(k, str) and k.startswith("method_config.")]
-    value = _mapping(p, value, loc, keys)
-    if value is None:
-        return {}
-    if not value:
-        p.add(loc, "expected at least one condition")
-        return {}
-    out: dict[str, tuple] = {}
-    for key, given in value.items():
-        given = tuple(given) if isinstance(given, list) else (given,)
-        accepted: list = []
-        for i, item in enumerate(given):
-            where = (*loc, key, i) if len(given) > 1 else (*loc, key)
-            if key == "method":
-                p.check(where, item, str, tuple(names.method_names()))
-            elif key == "dataset":
-                p.check(where, item, str, tuple(names.dataset_names()))
-            elif key == "seed" and _is_range(item):  # `seed: 2-20` tests every seed of the range
-                accepted.extend(_seed_range(p, item, where))
-                continue
-            elif key == "seed":
-                p.check(where, item, int)
-            elif key == "case":
-                if cases is not None:
-                    p.check(where, item, str, tuple(cases))
-            else:
-                _setting(p, key, item, (*loc, key), methods)
-            accepted.append(item)
-        out[key] = tuple(accepted)
-    return out
-
-
-def _model(p: Problems, model: Any, loc: Loc) -> bool:
-    valid = names.model_names()
-    if model not in valid:
-        p.add(loc, f"unknown model {model!r}; valid models: {', '.join(valid)}", model)
-        return False
-    return True
 
 
 class _Shape(BaseModel):
@@ -359,7 +177,7 @@ class SweepFile(_Shape):
     @classmethod
     def _datasets(cls, value: Any) -> tuple[str, ...]:
         p = Problems()
-        out = _names(p, value, (), names.dataset_names(), "dataset")
+        out = name_list(p, value, (), names.dataset_names(), "dataset")
         p.raise_any()
         return out
 
@@ -367,7 +185,7 @@ class SweepFile(_Shape):
     @classmethod
     def _targets(cls, value: Any, info: ValidationInfo) -> tuple[str, ...]:
         p = Problems()
-        targets = _names(p, value, (), names.dataset_names(), "dataset", allow_empty=True)
+        targets = name_list(p, value, (), names.dataset_names(), "dataset", allow_empty=True)
         protocol, datasets = info.data.get("protocol"), info.data.get("datasets")
         if not p.items and protocol in TRANSFER:
             if not targets:
@@ -386,9 +204,9 @@ class SweepFile(_Shape):
         p = Problems()
         valid = names.method_names()
         if isinstance(value, str | list):
-            out = tuple(MethodEntry(m) for m in _names(p, value, (), valid, "method"))
+            out = tuple(MethodEntry(m) for m in name_list(p, value, (), valid, "method"))
         elif not isinstance(value, dict) or not value:
-            p.add((), f"expected a list of method names or a mapping name -> overrides, got {_show(value)}", value)
+            p.add((), f"expected a list of method names or a mapping name -> overrides, got {show(value)}", value)
             out = ()
         else:
             entries = []
@@ -397,9 +215,9 @@ class SweepFile(_Shape):
                     p.add((name,), f"unknown method {name!r}; valid methods: {', '.join(valid)}", name)
                     continue
                 fields = names.method_fields(name)
-                overrides = _mapping(p, overrides or {}, (name,), [*fields, "optim"]) or {}
+                overrides = mapping(p, overrides or {}, (name,), [*fields, "optim"]) or {}
                 config = {k: v for k, v in overrides.items() if k != "optim" and p.check((name, k), v, fields[k])}
-                optim = _optim(p, overrides.get("optim", {}), (name, "optim"))
+                optim = optim_overrides(p, overrides.get("optim", {}), (name, "optim"))
                 entries.append(MethodEntry(name, config=config, optim=optim))
             out = tuple(entries)
         p.raise_any()
@@ -415,12 +233,12 @@ class SweepFile(_Shape):
         elif isinstance(value, list) and value:
             items, locs = value, [(i,) for i in range(len(value))]
         else:
-            p.add((), f"expected a non-empty list of integers or a range such as 1-20, got {_show(value)}", value)
+            p.add((), f"expected a non-empty list of integers or a range such as 1-20, got {show(value)}", value)
             items, locs = [], []
         out: list[int] = []
         for item, loc in zip(items, locs):
-            if _is_range(item):
-                out.extend(_seed_range(p, item, loc))
+            if is_range(item):
+                out.extend(seed_range(p, item, loc))
             elif p.check(loc, item, int):
                 out.append(item)
         if not p.items and len(set(out)) != len(out):
@@ -433,11 +251,11 @@ class SweepFile(_Shape):
     def _backbone(cls, value: Any) -> dict[str, Any]:
         p = Problems()
         hints = dataclass_hints(BackboneConfig)
-        value = _mapping(p, value if value is not None else {}, (), hints) or {}
+        value = mapping(p, value if value is not None else {}, (), hints) or {}
         valid = {k: v for k, v in value.items() if p.check((k,), v, hints[k])}
         model = valid.get("model", BackboneConfig.model)
         tag = valid.get("pretrained", BackboneConfig.pretrained)
-        if ("model" in valid or "model" not in value) and _model(p, model, ("model",)):
+        if ("model" in valid or "model" not in value) and model_name(p, model, ("model",)):
             tag_ok = "pretrained" in valid or "pretrained" not in value
             problem = names.pretrained_problem(model, tag) if tag_ok else None
             if problem is not None:
@@ -449,7 +267,7 @@ class SweepFile(_Shape):
     @classmethod
     def _optim_all(cls, value: Any) -> dict[str, Any]:
         p = Problems()
-        out = _optim(p, value, ())
+        out = optim_overrides(p, value, ())
         p.raise_any()
         return out
 
@@ -457,18 +275,18 @@ class SweepFile(_Shape):
     @classmethod
     def _grid(cls, value: Any, info: ValidationInfo) -> dict[str, tuple]:
         p = Problems()
-        methods = _Methods(info.data.get("methods"))
+        methods = SweepMethods(info.data.get("methods"))
         if not isinstance(value, dict):
-            p.add((), f"expected a mapping config.path -> list of values, got {_show(value)}", value)
+            p.add((), f"expected a mapping config.path -> list of values, got {show(value)}", value)
             value = {}
         out: dict[str, tuple] = {}
         for key, values in value.items():
             if not isinstance(values, list) or not values:
-                p.add((key,), f"expected a non-empty list of values, got {_show(values)}", values)
+                p.add((key,), f"expected a non-empty list of values, got {show(values)}", values)
                 continue
             before = len(p.items)
             for v in values:
-                _setting(p, key, v, (key,), methods)
+                setting(p, key, v, (key,), methods)
                 if len(p.items) > before:
                     break  # one message per axis: the path, or the first value that does not fit
             if len({repr(v) for v in values}) != len(values):
@@ -481,17 +299,17 @@ class SweepFile(_Shape):
     @classmethod
     def _cases(cls, value: list[CaseItem], info: ValidationInfo) -> tuple[Case, ...]:
         p = Problems()
-        methods = _Methods(info.data.get("methods"))
+        methods = SweepMethods(info.data.get("methods"))
         grid = info.data.get("grid") or {}
         out: list[Case] = []
         for i, item in enumerate(value):
             if item.name in [c.name for c in out]:
                 p.add((i, "name"), f"case {item.name!r} is defined twice", item.name)
-            settings = _settings(p, item.set or {}, (i, "set"), methods)
-            for key in settings:
+            chosen = settings(p, item.set or {}, (i, "set"), methods)
+            for key in chosen:
                 if key in grid:
                     p.add((i, "set", key), "is also a grid axis; set a field in one place", key)
-            out.append(Case(item.name, settings))
+            out.append(Case(item.name, chosen))
         p.raise_any()
         return tuple(out)
 
@@ -499,15 +317,14 @@ class SweepFile(_Shape):
     @classmethod
     def _rules(cls, value: list[RuleItem], info: ValidationInfo) -> tuple[Rule, ...]:
         p = Problems()
-        methods = _Methods(info.data.get("methods"))
+        methods = SweepMethods(info.data.get("methods"))
         cases = [c.name for c in info.data["cases"]] if "cases" in info.data else None
         out = []
         for i, item in enumerate(value):
-            when = _condition(p, item.when, (i, "when"), methods, cases)
+            when = condition(p, item.when, (i, "when"), methods, cases)
             if not item.set:
                 p.add((i, "set"), "expected at least one setting", item.set)
-            settings = _settings(p, item.set, (i, "set"), methods)
-            out.append(Rule(when, settings))
+            out.append(Rule(when, settings(p, item.set, (i, "set"), methods)))
         p.raise_any()
         return tuple(out)
 
@@ -515,12 +332,12 @@ class SweepFile(_Shape):
     @classmethod
     def _exclude(cls, value: Any, info: ValidationInfo) -> tuple[dict[str, tuple], ...]:
         p = Problems()
-        methods = _Methods(info.data.get("methods"))
+        methods = SweepMethods(info.data.get("methods"))
         cases = [c.name for c in info.data["cases"]] if "cases" in info.data else None
         if not isinstance(value, list):
-            p.add((), f"expected a list of conditions, got {_show(value)}", value)
+            p.add((), f"expected a list of conditions, got {show(value)}", value)
             value = []
-        out = tuple(_condition(p, c, (i,), methods, cases) for i, c in enumerate(value))
+        out = tuple(condition(p, c, (i,), methods, cases) for i, c in enumerate(value))
         p.raise_any()
         return out
 
@@ -565,7 +382,7 @@ def _message(err: dict[str, Any]) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "model_type":
-        return f"expected a mapping with keys {', '.join(_valid_keys(loc))}, got {_show(given)}"
+        return f"expected a mapping with keys {', '.join(_valid_keys(loc))}, got {show(given)}"
     return f"{err['msg'].replace('Input should be', 'expected')}, got {given!r}"
 
 
