@@ -80,3 +80,21 @@ def test_a_local_sweep_runs_without_ray_and_skips_its_report(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     assert len(list((tmp_path / "out" / "small" / "runs").glob("*.json"))) == 4
     assert "report: skipped: the report needs pandas" in proc.stdout + proc.stderr
+
+
+def test_run_ids_records_and_sweep_planning_modules_import_without_torch() -> None:
+    """What hashes a config and reads records needs no torch of its own (the method registry still does: see
+    `comma_bench.config.resolve`)."""
+    proc = _without(
+        ("torch", "torchvision", "open_clip", *EXTRAS),
+        """
+        import comma_bench.clip.pretrained, comma_bench.config.overrides, comma_bench.config.resolve
+        import comma_bench.record_schema, comma_bench.records, comma_bench.report.collect
+        import comma_bench.sweep.plan, comma_bench.sweep.spec, comma_bench.sweep.sweepfile, comma_bench.sweep.trial
+        from comma_bench.config.resolve import resolve_precision
+        from comma_bench.records import run_id
+        print(resolve_precision("auto", "cuda"), resolve_precision("auto", "cpu"), run_id({"a": 1, "device": "x"}))
+        """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["bf16", "fp32", "015abd7f5cc5"]

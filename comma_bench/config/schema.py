@@ -2,7 +2,7 @@
 
 A run is (method, method config, protocol, dataset and targets, shots, seed, backbone, optimiser, precision). Every
 field that can change a number is here and is written into the run record; the run id is a hash of the resolved
-form (`comma_bench.engine.run.resolved_config`), so two runs with the same id computed the same thing.
+form (`comma_bench.config.resolve.resolved_config`), so two runs with the same id computed the same thing.
 
 A few fields say where and as part of what a run computes, not what: the device, the data root, the sweep and its
 axes. They are the *run context* (`RunContext`, `CONTEXT_FIELDS`): never hashed, and written to the record's

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from comma_bench.clip.backbone import load_backbone
+from comma_bench.config.resolve import resolved_config
 from comma_bench.config.schema import CONTEXT_FIELDS, RunConfig
 from comma_bench.data import load_dataset
 from comma_bench.data.transforms import ImageDataset, build_transform
@@ -26,7 +27,7 @@ from comma_bench.engine.evaluate import evaluate
 from comma_bench.engine.loop import fit
 from comma_bench.engine.seeding import set_seed
 from comma_bench.errors import UserError
-from comma_bench.methods import build, get_method_spec, make_config
+from comma_bench.methods import build, get_method_spec
 from comma_bench.record_schema import RunRecord
 from comma_bench.records import harmonic_mean, run_id, utc_now, versions
 
@@ -37,37 +38,6 @@ def resolve_device(device: str) -> torch.device:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise UserError(f"device {device!r} requested but CUDA is not available on this machine")
     return torch.device(device)
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """auto: fp32 on CPU, bf16 autocast on CUDA (fp16 is the official pure-half mode, opt-in)."""
-    if precision == "auto":
-        return "bf16" if device.type == "cuda" else "fp32"
-    return precision
-
-
-def resolved_config(config: RunConfig, device: torch.device | None = None) -> dict[str, Any]:
-    """The config with every default filled in (method settings, optimiser values, the effective precision): what
-    the run id hashes.
-
-    `precision: auto` is resolved for `device` (default: the device `config.device` resolves to here), so that a CPU
-    run (fp32) and a GPU run (bf16) of one config get different ids, while `auto` and the precision it stands for
-    share one. The device itself is not hashed: it changes where a run computes, not what.
-    """
-    precision = config.precision
-    if precision == "auto":
-        precision = resolve_precision(precision, device if device is not None else resolve_device(config.device))
-    spec = get_method_spec(config.method)
-    method_cfg = dataclasses.asdict(make_config(config.method, config.method_config))
-    optim = dataclasses.asdict(config.optim)
-    for key, value in spec.default_optim.items():
-        if optim.get(key) is None:
-            optim[key] = value
-    d = config.to_dict()
-    d["method_config"] = method_cfg
-    d["optim"] = optim
-    d["precision"] = precision
-    return d
 
 
 def _num_workers(device: torch.device, builtin: bool) -> int:
@@ -130,7 +100,7 @@ def execute_run(
     t_start = time.perf_counter()
     check_data_root(config)
     device = resolve_device(config.device)
-    resolved = resolved_config(config, device)
+    resolved = resolved_config(config, device.type)
     rid = run_id(resolved)
     optim = resolved["optim"]
     precision = resolved["precision"]

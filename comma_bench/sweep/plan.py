@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from comma_bench.config import BackboneConfig, OptimConfig, RunConfig
+from comma_bench.config.resolve import resolve_precision, resolved_config
 from comma_bench.errors import UserError
 from comma_bench.records import run_id as record_run_id
 from comma_bench.sweep import names
@@ -50,8 +51,6 @@ def config_run_id(config: RunConfig) -> str:
 
     Resolving first means that writing a default explicitly (`n_ctx: 2` for COMMA) does not change the id.
     """
-    from comma_bench.engine.run import resolved_config
-
     return record_run_id(resolved_config(config))
 
 
@@ -183,11 +182,7 @@ def expand(spec: SweepSpec, *, data_root: str | None = None, device: str | None 
     run's config, so the planned id is the id of what the trial computes (fp32 on CPU, bf16 on CUDA) and the trial
     runs exactly that precision wherever it lands.
     """
-    import torch
-
-    from comma_bench.engine.run import resolve_precision
-
-    auto = resolve_precision("auto", torch.device(device or trial_device(spec)))
+    auto = resolve_precision("auto", device or trial_device(spec))
     checks = _Checks(spec)
     runs: list[PlannedRun] = []
     ids: set[str] = set()

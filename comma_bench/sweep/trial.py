@@ -91,7 +91,7 @@ def failed_record(
     except Exception:
         vers = {}
     try:  # the same resolved form a finished record holds, so the two compare field by field
-        from comma_bench.engine.run import resolved_config
+        from comma_bench.config.resolve import resolved_config
 
         config_dict = resolved_config(config)
     except Exception:  # resolving may be what failed (an invalid method setting): keep what was asked for

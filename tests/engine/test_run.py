@@ -147,7 +147,7 @@ def test_corrupt_image_is_named(coop_root, tmp_path, capsys):
 
 def test_a_cpu_run_of_precision_auto_is_the_fp32_run(coop_root):
     """The id hashes the precision the run computes in, so `auto` on a CPU and `fp32` are one run, bf16 another."""
-    from comma_bench.engine.run import resolved_config
+    from comma_bench.config.resolve import resolved_config
     from comma_bench.records import run_id
 
     auto = execute_run(_config(coop_root, method="zeroshot", precision="auto", device="cpu"), progress=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import torch
 
 from comma_bench.errors import UserError
 from comma_bench.sweep.plan import config_run_id, expand
@@ -135,7 +134,7 @@ def test_duplicate_runs_are_kept_once_and_empty_sweeps_are_errors(tmp_path):
 
 def test_run_ids_hash_the_effective_precision_not_the_device(tmp_path):
     """`precision: auto` is fp32 on a CPU trial and bf16 on a CUDA one: two different runs, two ids."""
-    from comma_bench.engine.run import resolved_config
+    from comma_bench.config.resolve import resolved_config
     from comma_bench.records import run_id
     from comma_bench.sweep.plan import trial_device
 
@@ -155,6 +154,6 @@ def test_run_ids_hash_the_effective_precision_not_the_device(tmp_path):
     assert trial_device(load_sweep(path, ["resources.gpus=1"])) == "cuda"
     # The engine agrees with the plan: a CPU run of `auto` gets the planned fp32 id, and the device is not hashed.
     auto = cpu[0].config.replace(precision="auto")
-    assert run_id(resolved_config(auto, torch.device("cpu"))) == cpu[0].run_id == config_run_id(cpu[0].config)
-    assert run_id(resolved_config(auto, torch.device("cuda"))) == gpu[0].run_id
+    assert run_id(resolved_config(auto, "cpu")) == cpu[0].run_id == config_run_id(cpu[0].config)
+    assert run_id(resolved_config(auto, "cuda")) == gpu[0].run_id
     assert run_id(resolved_config(cpu[0].config.replace(device="cuda:3"))) == cpu[0].run_id
