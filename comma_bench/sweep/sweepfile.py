@@ -2,11 +2,11 @@
 
 A typo found after six hours of training costs six hours, and a typo found one per `validate` costs one round trip
 each; so the whole file is checked before anything runs and every problem is reported together. `SweepFile` holds
-the fixed shape (top-level keys, required ones, scalar types; `Resources`, `Ray`, `CaseItem` and `RuleItem` below).
+the fixed shape (top-level keys, required ones, scalar types; `ResourcesItem`, `RayItem`, `CaseItem`, `RuleItem`).
 The parts whose valid keys live in registries (method names and settings, datasets, models, config paths in
-`grid` / `cases` / `rules` / `exclude`) are checked by field validators against the live registries; each reports
-all of its problems with their own key paths, and a check that needs another key (grid axes need the methods)
-runs when that key is valid, so one mistake is reported once, not again by every key that depends on it.
+`grid` / `cases` / `rules` / `exclude`) are checked by field validators against the live registries (`checks.py`);
+each reports all of its problems with their own key paths, and a check that needs another key (grid axes need the
+methods) runs when that key is valid, so one mistake is reported once, not again by every key that depends on it.
 
 Settings inside `grid`, `cases`, `rules` and `exclude` are config paths (`comma_bench.config.paths`): the dotted
 path of a `RunConfig` field (`shots`, `optim.lr`, `backbone.model`) or `method_config.<field>` for a method setting.
