@@ -43,9 +43,12 @@ def method_defaults(name: str) -> dict[str, Any]:
 
 
 def method_trains(name: str) -> bool:
-    """False for methods without training (zero-shot CLIP): their records have kind "eval"."""
-    optim = getattr(method_spec(name), "default_optim", None) or {}
-    return bool(optim.get("epochs", 0))
+    """False for methods without training (zero-shot CLIP): their records have kind "eval".
+
+    The method class says (`PromptMethod.trains`), as it does for the engine; this used to be guessed a second way,
+    from whether the method's default optimiser settings had epochs.
+    """
+    return bool(method_spec(name).cls.trains)
 
 
 def dataset_names() -> list[str]:
