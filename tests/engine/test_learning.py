@@ -22,6 +22,7 @@ import torch
 from comma_bench.config import OptimConfig, RunConfig
 from comma_bench.config.schema import BackboneConfig
 from comma_bench.engine.run import execute_run
+from comma_bench.record_schema import RunRecord
 from comma_bench.world.pretrain import PretrainRecipe, save_weights, train
 
 WEAK_RECIPE = PretrainRecipe(vision_steps=0, steps=30, warmup_steps=3, image_tower="builtin")
@@ -58,7 +59,7 @@ def gain(weak_weights):
     """`gain(method, dataset, seed)` -> (base-accuracy points over zero-shot, run record); each run happens once."""
 
     @functools.cache
-    def record(method: str, dataset: str, seed: int) -> dict:
+    def record(method: str, dataset: str, seed: int) -> RunRecord:
         cfg, optim = SETTINGS.get(method, ({}, OptimConfig()))
         config = RunConfig(
             method=method,
@@ -73,7 +74,7 @@ def gain(weak_weights):
         )
         return execute_run(config, progress=False)
 
-    def gain_of(method: str, dataset: str, seed: int) -> tuple[float, dict]:
+    def gain_of(method: str, dataset: str, seed: int) -> tuple[float, RunRecord]:
         zero_shot = record("zeroshot", dataset, 1).metrics["base"]  # no training: the same for every seed
         run = record(method, dataset, seed)
         return run.metrics["base"] - zero_shot, run
@@ -87,7 +88,7 @@ def gain(weak_weights):
 def test_every_run_beats_zero_shot_and_lowers_its_loss(method, dataset, seed, gain):
     points, run = gain(method, dataset, seed)
     assert points > 0, f"{method} on {dataset}, seed {seed}: base {points:+.1f} points vs zero-shot"
-    losses = run["train"]["ce_per_epoch"]
+    losses = run.train["ce_per_epoch"]
     assert losses[-1] < losses[0]
 
 
