@@ -35,7 +35,7 @@ def method_fields(name: str) -> dict[str, Any]:
 
 
 def method_defaults(name: str) -> dict[str, Any]:
-    """The method's config defaults, used to check the effective prompt depth against the backbone."""
+    """The method's config defaults, which sweep rules and excludes match against when a run does not set them."""
     cls = getattr(method_spec(name), "config_cls", None)
     if cls is None or not dataclasses.is_dataclass(cls):
         return {}
@@ -43,9 +43,8 @@ def method_defaults(name: str) -> dict[str, Any]:
 
 
 def method_trains(name: str) -> bool:
-    """False for methods without training (zero-shot CLIP): their records have kind "eval"."""
-    optim = getattr(method_spec(name), "default_optim", None) or {}
-    return bool(optim.get("epochs", 0))
+    """False for methods without training (zero-shot CLIP): their records have kind "eval" (`MethodSpec.trains`)."""
+    return bool(method_spec(name).trains)
 
 
 def dataset_names() -> list[str]:
