@@ -116,6 +116,11 @@ class Registry(Generic[T]):
             raise ValueError(f"lazy {self.kind} entry {name!r}: expected 'module:attr', got {target!r}")
         self._lazy[name] = target
 
+    def remove(self, name: str) -> None:
+        """Drop an entry (tests that register a temporary one undo it here)."""
+        self._entries.pop(name, None)
+        self._lazy.pop(name, None)
+
     def discover(self) -> None:
         """Import every module that registers entries of this kind (once)."""
         if self._discovered or not self.marker:

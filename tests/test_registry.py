@@ -30,6 +30,8 @@ def test_register_get_list_and_the_unknown_name_error():
         widgets.get("gamma")
     with pytest.raises(ValueError, match="widget 'beta' is already registered"):
         widgets.add("beta", 3)
+    widgets.remove("beta")
+    assert widgets.names() == ["alpha"]
 
 
 def test_lazy_entries_import_their_module_on_first_get():
