@@ -34,8 +34,8 @@ class CoCoOp(PromptMethod):
     name = "cocoop"
     image_prompted = False  # the Meta-Net conditions the *text* prompts; the image tower runs plain
 
-    def __init__(self, backbone, classnames, *, template, kd_template=None, config: CoCoOpConfig | None = None):
-        super().__init__(backbone, classnames, template=template, kd_template=kd_template)
+    def __init__(self, backbone, classnames, *, template, config: CoCoOpConfig | None = None, **texts):
+        super().__init__(backbone, classnames, template=template, **texts)
         self.config = config = config or CoCoOpConfig()
         ctx, self.prompt_prefix, self.n_ctx = coop_context(backbone, config.ctx_init, config.n_ctx)
         self.ctx = nn.Parameter(ctx)  # [n_ctx, Dt]
@@ -51,8 +51,8 @@ class CoCoOp(PromptMethod):
         ).to(backbone.dtype)  # official: cast to half under PREC=fp16
         self.prompts = ClassPrompts(backbone, classnames, self.prompt_prefix, self.n_ctx)
 
-    def set_classes(self, classnames, template=None, kd_template=None) -> None:
-        super().set_classes(classnames, template, kd_template)
+    def set_classes(self, classnames, template=None, **texts) -> None:
+        super().set_classes(classnames, template, **texts)
         self.prompts = ClassPrompts(self.backbone, self.classnames, self.prompt_prefix, self.n_ctx).to(self.ctx.device)
 
     def instance_text_features(self, image_features: torch.Tensor) -> torch.Tensor:
@@ -99,5 +99,6 @@ SPEC = register_method(
         default_optim={"lr": 0.002, "epochs": 10, "batch_size": 1},
         paper="Zhou et al., Conditional Prompt Learning for Vision-Language Models (CVPR'22)",
         source="KaiyangZhou/CoOp@ff61507 configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml",
+        arxiv="2203.05557",
     )
 )

@@ -35,8 +35,8 @@ class CoOp(PromptMethod):
     name = "coop"
     image_prompted = False
 
-    def __init__(self, backbone, classnames, *, template, kd_template=None, config: CoOpConfig | None = None):
-        super().__init__(backbone, classnames, template=template, kd_template=kd_template)
+    def __init__(self, backbone, classnames, *, template, config: CoOpConfig | None = None, **texts):
+        super().__init__(backbone, classnames, template=template, **texts)
         self.config = config = config or CoOpConfig()
         ctx, self.prompt_prefix, self.n_ctx = coop_context(
             backbone, config.ctx_init, config.n_ctx, per_class=len(classnames) if config.csc else None
@@ -44,10 +44,10 @@ class CoOp(PromptMethod):
         self.ctx = nn.Parameter(ctx)  # [n_ctx, D] or [n_cls, n_ctx, D] (csc), model dtype
         self.prompts = ClassPrompts(backbone, classnames, self.prompt_prefix, self.n_ctx)
 
-    def set_classes(self, classnames, template=None, kd_template=None) -> None:
+    def set_classes(self, classnames, template=None, **texts) -> None:
         if self.config.csc and len(classnames) != self.ctx.shape[0]:
             raise ValueError("class-specific context cannot be evaluated on another class list")
-        super().set_classes(classnames, template, kd_template)
+        super().set_classes(classnames, template, **texts)
         self.prompts = ClassPrompts(self.backbone, self.classnames, self.prompt_prefix, self.n_ctx).to(self.ctx.device)
 
     def text_features(self) -> torch.Tensor:
@@ -76,5 +76,6 @@ SPEC = register_method(
         default_optim={"lr": 0.002, "epochs": 200, "batch_size": 32},
         paper="Zhou et al., Learning to Prompt for Vision-Language Models (IJCV'22)",
         source="KaiyangZhou/CoOp@ff61507 configs/trainers/CoOp/vit_b16_ctxv1.yaml (base-to-novel baseline)",
+        arxiv="2109.01134",
     )
 )

@@ -13,7 +13,8 @@ from torch import nn
 
 from comma_bench.clip.prompted import cosine_logits
 from comma_bench.methods import MethodOutput, MethodSpec, register_method
-from comma_bench.methods.deep import DeepPromptLearner
+from comma_bench.methods.checks import check_depth
+from comma_bench.methods.prompting import ClassContextMethod, deep_tokens
 
 
 @dataclass(frozen=True)
@@ -22,29 +23,29 @@ class MaPLeConfig:
     ctx_init: str = "a photo of a"  # CTX_INIT; with n_ctx <= 4 only the first n_ctx tokens are used (quirk)
     prompt_depth: int = 9  # PROMPT_DEPTH J (3 in the cross-dataset / DG config)
 
+    def __post_init__(self) -> None:
+        if self.n_ctx < 1:
+            raise ValueError(f"n_ctx must be >= 1, got {self.n_ctx}")
 
-class MaPLe(DeepPromptLearner):
+
+class MaPLe(ClassContextMethod):
+    """Class prompts + J-1 deep text prompts; every vision prompt is a Linear map of the text prompt at its depth."""
+
     name = "maple"
 
-    def __init__(self, backbone, classnames, *, template, kd_template=None, config: MaPLeConfig | None = None):
+    @classmethod
+    def check(cls, config: MaPLeConfig, backbone) -> None:
+        check_depth("prompt_depth", config.prompt_depth, backbone, towers=("text", "vision"))  # one J for both
+
+    def __init__(self, backbone, classnames, *, template, config: MaPLeConfig | None = None, **texts):
         config = config or MaPLeConfig()
-        super().__init__(
-            backbone,
-            classnames,
-            template=template,
-            kd_template=kd_template,
-            n_ctx=config.n_ctx,
-            ctx_init=config.ctx_init,
-            prompt_depth=config.prompt_depth,
-        )
+        super().__init__(backbone, classnames, template=template, n_ctx=config.n_ctx, ctx_init=config.ctx_init, **texts)
         self.config = config
         depth = config.prompt_depth
+        # Input-level vision prompt: proj(ctx). The official code casts it to half; here: the model's dtype.
+        self.proj = nn.Linear(backbone.text_width, backbone.vision_width).to(backbone.dtype)
         # J-1 separate fp32 tensors [n_ctx, Dt], N(0, 0.02^2): the deep text prompts for text blocks 1..J-1.
-        self.deep_text = nn.ParameterList(
-            [nn.Parameter(torch.empty(config.n_ctx, backbone.text_width)) for _ in range(depth - 1)]
-        )
-        for p in self.deep_text:
-            nn.init.normal_(p, std=0.02)
+        self.deep_text = deep_tokens(depth - 1, config.n_ctx, backbone.text_width)
         # J-1 fp32 coupling Linears made as deep copies of ONE initialised layer: all start identical (official).
         single = nn.Linear(backbone.text_width, backbone.vision_width)
         self.coupling = nn.ModuleList([copy.deepcopy(single) for _ in range(depth - 1)])
@@ -79,5 +80,6 @@ SPEC = register_method(
         paper="Khattak et al., MaPLe: Multi-modal Prompt Learning (CVPR'23)",
         source="muzairkhattak/multimodal-prompt-learning@69bce21 configs/trainers/MaPLe/"
         "vit_b16_c2_ep5_batch4_2ctx.yaml",
+        arxiv="2210.03117",
     )
 )

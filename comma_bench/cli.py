@@ -20,6 +20,7 @@ from comma_bench.errors import EXIT_USER_ERROR, UserError
 
 # Areas that contribute subcommands, in the order `--help` lists them.
 COMMAND_MODULES = (
+    "comma_bench.catalog",  # list methods|models|datasets|protocols
     "comma_bench.engine.commands",  # train, eval
     "comma_bench.sweep.commands",  # run, validate
     "comma_bench.report.commands",  # report
@@ -31,7 +32,8 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="comma-bench",
-        description="Prompt learning on CLIP: COMMA, CoOp, CoCoOp, MaPLe and zero-shot CLIP, with sweeps and reports.",
+        description="Prompt learning on CLIP: COMMA, CoOp, CoCoOp, MaPLe, IVLP, VPT-deep and zero-shot CLIP, "
+        "with sweeps and reports.",
     )
     parser.add_argument("--version", action="version", version=f"comma-bench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -2,15 +2,17 @@
 
 open_clip already names every public CLIP (`ViT-B-16`, ...). This registry adds architectures that comma-bench ships
 itself (the built-in world's `world-tiny`, the tiny random-init test configs) so that `load_backbone(name, tag)` and
-`--model NAME --pretrained TAG` treat them exactly like open_clip models.
+`--model NAME --pretrained TAG` treat them exactly like open_clip models. The modules that register them (`tiny.py`,
+the built-in world's model) are found by the generic registry (`comma_bench.registry`) on first lookup.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from comma_bench.registry import Registry
 
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)  # CLIP normalisation (OpenAI CLIP, Dassl configs)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -26,26 +28,17 @@ class ModelSpec:
     description: str = ""
 
 
-_MODELS: dict[str, ModelSpec] = {}
+MODELS: Registry[ModelSpec] = Registry("model", marker="register_model")
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:
-    if spec.name in _MODELS:
-        raise ValueError(f"model {spec.name!r} is already registered")
-    _MODELS[spec.name] = spec
-    return spec
-
-
-def _ensure_loaded() -> None:
-    import comma_bench.clip.tiny
-    import comma_bench.world.model  # noqa: F401  (world-tiny)
+    return MODELS.add(spec.name, spec)
 
 
 def get_model_spec(name: str) -> ModelSpec | None:
-    _ensure_loaded()
-    return _MODELS.get(name)
+    """The built-in model `name`, or None (then open_clip's own registry is asked)."""
+    return MODELS.find(name)
 
 
 def list_builtin_models(pattern: str = "*") -> list[str]:
-    _ensure_loaded()
-    return sorted(k for k in _MODELS if fnmatch.fnmatch(k, pattern))
+    return MODELS.names(pattern)

@@ -17,8 +17,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from comma_bench.errors import UserError
+from comma_bench.registry import Registry
 
 PROTOCOLS = ("base2novel", "few_shot", "cross_dataset", "domain_generalization")
+
+# The evaluation protocols by name, for `comma-bench list protocols`; an entry is the protocol's one-line summary.
+PROTOCOL_REGISTRY: Registry[str] = Registry(
+    "protocol",
+    marker="register_protocol",
+    sort_key=lambda name, _entry: (PROTOCOLS.index(name) if name in PROTOCOLS else len(PROTOCOLS), name),
+)
+
+
+def register_protocol(name: str, summary: str) -> str:
+    """Add a protocol under `name`; modules elsewhere that call this are found by the registry on first lookup."""
+    return PROTOCOL_REGISTRY.add(name, summary)
+
+
+for _name, _summary in (
+    ("base2novel", "train on the base half of the classes, test on base and novel; HM of the two (CoCoOp)"),
+    ("few_shot", "train and test on all classes with K shots per class (CoOp)"),
+    ("cross_dataset", "train on a source dataset, test zero-shot on other target datasets (CoCoOp)"),
+    ("domain_generalization", "train on ImageNet, test on its shifted variants -V2, -Sketch, -A, -R (CoCoOp)"),
+):
+    register_protocol(_name, _summary)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 

@@ -3,11 +3,12 @@
 Keys follow CoOp's `configs/datasets/*.yaml` names (`oxford_pets`, `fgvc_aircraft`, ...); built-in procedural
 datasets use a `world/` prefix. Adding a dataset means registering one entry with a `read` function that returns the
 full train/val/test lists; few-shot sampling, base/new subsampling and caching are shared (`comma_bench.data.load`).
+The modules that hold entries (CoOp's datasets, the built-in world's, exported world folders) are found by the generic
+registry (`comma_bench.registry`) on first lookup: none is named here.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 from PIL import Image
 
 from comma_bench.data.datum import Datum
-from comma_bench.errors import UserError, unknown_name
+from comma_bench.errors import UserError
+from comma_bench.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -43,37 +45,24 @@ class DatasetInfo:
     tags: tuple[str, ...] = field(default_factory=tuple)  # e.g. ("dg_target",) for ImageNet-V2/-Sketch/-A/-R
 
 
-_REGISTRY: dict[str, DatasetInfo] = {}
+# Listing order: real datasets first, then the built-in `world/*` ones.
+DATASETS: Registry[DatasetInfo] = Registry(
+    "dataset", marker="register_dataset", sort_key=lambda k, _info: (k.startswith("world/"), k)
+)
 
 
 def register_dataset(info: DatasetInfo) -> DatasetInfo:
     """Add a dataset. Registering the same key twice is a programming error."""
-    if info.key in _REGISTRY:
-        raise ValueError(f"dataset {info.key!r} is already registered")
-    _REGISTRY[info.key] = info
-    return info
-
-
-def _ensure_loaded() -> None:
-    # The real datasets and the built-in world register themselves on import; importing here keeps
-    # `list_datasets()` complete without the caller knowing which modules hold entries.
-    import comma_bench.data.coop_format
-    import comma_bench.data.world_files
-    import comma_bench.world.datasets  # noqa: F401
+    return DATASETS.add(info.key, info)
 
 
 def list_datasets(pattern: str = "*") -> list[str]:
     """Registered dataset keys matching an fnmatch pattern, sorted (real datasets first, then `world/*`)."""
-    _ensure_loaded()
-    keys = [k for k in _REGISTRY if fnmatch.fnmatch(k, pattern)]
-    return sorted(keys, key=lambda k: (k.startswith("world/"), k))
+    return DATASETS.names(pattern)
 
 
 def get_dataset_info(key: str) -> DatasetInfo:
-    _ensure_loaded()
-    if key not in _REGISTRY:
-        raise unknown_name("dataset", key, list(_REGISTRY))
-    return _REGISTRY[key]
+    return DATASETS.get(key)
 
 
 def require_root(root: str | Path | None, key: str) -> Path:

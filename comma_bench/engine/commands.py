@@ -84,7 +84,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     config = build_config(args)
     spec = get_method_spec(config.method)
-    if args.command == "eval" and spec.cls.trains:
+    if args.command == "eval" and spec.trains:
         raise UserError(f"method {config.method!r} needs training: use `comma-bench train --method {config.method}`")
     if args.output is not None and args.output.exists() and args.output.is_dir():
         raise UserError(f"--output {args.output}: is a directory; expected a .json file path")

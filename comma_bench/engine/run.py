@@ -131,7 +131,7 @@ def execute_run(
 
     history = None
     train_s = 0.0
-    if spec.cls.trains and optim["epochs"] > 0:
+    if spec.trains and optim["epochs"] > 0:
         train_set = ImageDataset(data.train, data.load_image, build_transform(True, bb.image_size, bb.mean, bb.std))
         if len(train_set) == 0:
             raise UserError(f"dataset {config.dataset!r}: the training split is empty")
@@ -178,7 +178,7 @@ def execute_run(
     backbone_id = bb.cache_id() if use_cache else None
 
     def run_eval(split_data, subset: str) -> float:
-        method.set_classes(split_data.classnames, split_data.template, split_data.kd_template)
+        method.set_classes(split_data.classnames, split_data.template, kd_template=split_data.kd_template)
         source = data_source_id(split_data) if use_cache else None
         m = evaluate(
             method,

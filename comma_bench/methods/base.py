@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from comma_bench.clip.backbone import Backbone
+from comma_bench.methods.checks import BackboneShape
 
 
 @dataclass
@@ -29,18 +30,24 @@ class MethodOutput:
 class PromptMethod(nn.Module):
     """Base class: holds the frozen backbone by reference and the current class list.
 
-    Subclasses implement `build_prompts()` (parameters), `set_classes()` (class-dependent buffers) and `forward()`.
+    Subclasses build their prompt parameters in `__init__`, rebuild class-dependent buffers in `set_classes()` and
+    implement `forward()`; `check()` rejects settings the backbone cannot take before anything is built.
+
+    Dataset texts: besides the class names and the dataset's zero-shot `template`, a dataset may provide further
+    hand-crafted templates (keywords ending in `_template`, e.g. COMMA's `kd_template`). Every method receives them
+    as keywords and reads only the ones it uses; the base class stores none of them.
     """
 
     name: ClassVar[str] = ""
-    trains: ClassVar[bool] = True  # zero-shot CLIP has nothing to train
+    trains: ClassVar[bool] = True  # the one answer to "does this method train?" (zero-shot CLIP: False)
     image_prompted: ClassVar[bool] = True  # False: the image tower runs unprompted, so its features can be cached
 
-    def __init__(self, backbone: Backbone, classnames: list[str], *, template: str, kd_template: str | None) -> None:
+    def __init__(
+        self, backbone: Backbone, classnames: list[str], *, template: str, **dataset_texts: str | None
+    ) -> None:
         super().__init__()
         self.backbone = backbone  # a dataclass, not a Module: CLIP stays out of this module's state dict
         self.template = template
-        self.kd_template = kd_template or template
         self.classnames = list(classnames)
         self._frozen: dict[str, Any] | None = None  # image-independent outputs memoised during `frozen_prompts()`
 
@@ -66,16 +73,30 @@ class PromptMethod(nn.Module):
     def clip(self) -> nn.Module:
         return self.backbone.model
 
-    def set_classes(self, classnames: list[str], template: str | None = None, kd_template: str | None = None) -> None:
+    @classmethod
+    def check(cls, config: Any, backbone: BackboneShape) -> None:
+        """Raise `SettingError` for a setting of `config` that `backbone` cannot take (default: none depends on it).
+
+        Runs before the method is built, on a loaded backbone or on the depths a sweep reads from a model config.
+        """
+
+    def set_classes(self, classnames: list[str], template: str | None = None, **dataset_texts: str | None) -> None:
         """Switch to another class list (novel classes, a target dataset): rebuild class-dependent buffers only."""
         self.classnames = list(classnames)
         if template is not None:
             self.template = template
-        if kd_template is not None:
-            self.kd_template = kd_template
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
+
+    def gradient_free_parameters(self) -> set[str]:
+        """Names of trainable parameters that receive no gradient by design (default: none).
+
+        The official COMMA code hands its generator to the optimiser but writes its output through `.data`, so the
+        generator never gets a gradient (COMMA's faithful mode). Declaring that here lets the registry-wide test
+        require a gradient on every other trainable parameter, with no method named in the test.
+        """
+        return set()
 
     def num_trainable(self) -> int:
         return sum(p.numel() for p in self.trainable_parameters())

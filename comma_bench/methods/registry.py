@@ -1,28 +1,21 @@
 """Method registry: methods are looked up by name and their modules imported only when first used.
 
-The core never imports `baselines` eagerly: `_LAZY` maps each name to the module that registers it (lm-eval style),
-so `comma_bench` works (and `list_methods()` is complete) without importing every method's code up front.
+The core never names a method module: the generic registry (`comma_bench.registry`) imports, on first lookup, the
+modules that call `register_method(` (COMMA and zero-shot CLIP in `comma_bench.methods`, the baselines in
+`baselines/`). A new method is one new file in `baselines/` that calls `register_method`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from comma_bench.clip.backbone import Backbone
-from comma_bench.errors import UserError, unknown_name
+from comma_bench.errors import UserError
 from comma_bench.methods.base import PromptMethod
-
-_LAZY: dict[str, str] = {
-    "zeroshot": "comma_bench.methods.zeroshot",
-    "coop": "baselines.coop",
-    "cocoop": "baselines.cocoop",
-    "maple": "baselines.maple",
-    "comma": "comma_bench.methods.comma",
-}
+from comma_bench.methods.checks import BackboneShape
+from comma_bench.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -33,30 +26,35 @@ class MethodSpec:
     default_optim: dict[str, Any]  # official lr / epochs / batch_size of the base-to-novel config
     paper: str = ""  # citation shown in reports and --help
     source: str = ""  # official config the defaults come from
+    arxiv: str = ""  # arXiv id of the paper that introduced the method: listings are chronological by it
+
+    @property
+    def trains(self) -> bool:
+        """Whether the method has parameters to train; the method class owns the answer (`PromptMethod.trains`)."""
+        return self.cls.trains
+
+    def check(self, config: Any, backbone: BackboneShape) -> None:
+        """Raise `SettingError` when `config` cannot run on `backbone` (a prompt deeper than the tower, ...)."""
+        self.cls.check(config, backbone)
 
 
-_SPECS: dict[str, MethodSpec] = {}
+METHODS: Registry[MethodSpec] = Registry("method", marker="register_method", sort_key=lambda n, s: (s.arxiv, n))
 
 
 def register_method(spec: MethodSpec) -> MethodSpec:
-    if spec.name in _SPECS:
-        raise ValueError(f"method {spec.name!r} is already registered")
-    _SPECS[spec.name] = spec
-    return spec
+    """Add a method; its module is found and imported by the registry on first lookup (no core edit needed)."""
+    if spec.cls.trains != bool(spec.default_optim.get("epochs", 0)):
+        raise ValueError(f"method {spec.name!r}: default_optim epochs must be 0 exactly when it has nothing to train")
+    return METHODS.add(spec.name, spec)
 
 
 def list_methods(pattern: str = "*") -> list[str]:
-    """Registered method names in canonical order (zeroshot, coop, cocoop, maple, comma, then others)."""
-    names = list(_LAZY) + sorted(k for k in _SPECS if k not in _LAZY)
-    return [n for n in names if fnmatch.fnmatch(n, pattern)]
+    """Registered method names matching an fnmatch pattern, oldest paper first (zeroshot, coop, cocoop, ...)."""
+    return METHODS.names(pattern)
 
 
 def get_method_spec(name: str) -> MethodSpec:
-    if name not in _SPECS:
-        if name not in _LAZY:
-            raise unknown_name("method", name, list_methods())
-        importlib.import_module(_LAZY[name])
-    return _SPECS[name]
+    return METHODS.get(name)
 
 
 def make_config(name: str, overrides: dict[str, Any] | None = None) -> Any:
@@ -79,10 +77,20 @@ def build(
     classnames: list[str],
     *,
     template: str = "a photo of a {}.",
-    kd_template: str | None = None,
-    **config: Any,
+    **settings: Any,
 ) -> PromptMethod:
-    """Build a method module for a class list. `config` overrides fields of the method's config dataclass."""
+    """Build a method module for a class list.
+
+    `settings` are fields of the method's config dataclass, except keywords ending in `_template`: those are the
+    dataset's further hand-crafted templates (`kd_template`, `DatasetInfo`), handed to every method, which reads
+    the ones it uses (only COMMA reads one) and ignores the rest.
+    """
+    texts = {k: v for k, v in settings.items() if k.endswith("_template")}
+    config = {k: v for k, v in settings.items() if k not in texts}
     spec = get_method_spec(name)
     cfg = make_config(name, config)
-    return spec.cls(backbone, classnames, template=template, kd_template=kd_template, config=cfg)
+    try:
+        spec.check(cfg, backbone)
+    except UserError as exc:
+        raise UserError(f"{name}: {exc}") from None
+    return spec.cls(backbone, classnames, template=template, config=cfg, **texts)

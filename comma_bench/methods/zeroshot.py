@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from comma_bench.clip.prompted import cosine_logits, encode_image, encode_text, token_embeddings
-from comma_bench.clip.prompts import clean_classname
+from comma_bench.clip.prompted import cosine_logits, encode_image
 from comma_bench.methods.base import MethodOutput, PromptMethod
+from comma_bench.methods.prompting import handcrafted_text_features
 from comma_bench.methods.registry import MethodSpec, register_method
 
 
@@ -23,17 +23,14 @@ class ZeroShotCLIP(PromptMethod):
     trains = False
     image_prompted = False
 
-    def __init__(self, backbone, classnames, *, template, kd_template=None, config: ZeroShotConfig | None = None):
-        super().__init__(backbone, classnames, template=template, kd_template=kd_template)
+    def __init__(self, backbone, classnames, *, template, config: ZeroShotConfig | None = None, **texts):
+        super().__init__(backbone, classnames, template=template, **texts)
         self.config = config or ZeroShotConfig()
         self.set_classes(classnames)
 
-    @torch.no_grad()
-    def set_classes(self, classnames, template=None, kd_template=None) -> None:
-        super().set_classes(classnames, template, kd_template)
-        texts = [self.template.format(clean_classname(c)) for c in self.classnames]
-        tokens = self.backbone.tokenize(texts)  # [n_cls, 77]
-        feats = encode_text(self.clip, token_embeddings(self.clip, tokens), tokens.argmax(-1)).features  # [n_cls, E]
+    def set_classes(self, classnames, template=None, **texts) -> None:
+        super().set_classes(classnames, template, **texts)
+        feats = handcrafted_text_features(self.backbone, self.classnames, self.template)  # [n_cls, E]
         self.register_buffer("text_features", F.normalize(feats.float(), dim=-1), persistent=False)
 
     def logits_from_image_features(self, image_features: torch.Tensor) -> torch.Tensor:
@@ -55,5 +52,6 @@ SPEC = register_method(
         default_optim={"lr": 0.0, "epochs": 0, "batch_size": 32},
         paper="Radford et al., Learning Transferable Visual Models From Natural Language Supervision (ICML'21)",
         source="CoOp trainers/zsclip.py ZeroshotCLIP",
+        arxiv="2103.00020",
     )
 )

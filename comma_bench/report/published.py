@@ -5,8 +5,9 @@ named protocol. A published row is therefore only comparable with reproduced run
 (`ViT-B-16` / `openai`) and shot count; `matches_published` is the one place that decides this, so that a number
 from a paper is never printed beside, say, a `world-tiny` run.
 
-The CSV files are verbatim copies of `shared/reference/*.csv`; their `source` column names the table each number
-comes from.
+The CSV files are copies of `shared/reference/*.csv`, plus two base-to-novel averages the shared copy lacks: IVLP
+and VPT-deep from the model-zoo table of MaPLe's README; their `source` column names the table each number comes
+from.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def method_fields(name: str) -> dict[str, Any]:
 
 
 def method_defaults(name: str) -> dict[str, Any]:
-    """The method's config defaults, used to check the effective prompt depth against the backbone."""
+    """The method's config defaults, which sweep rules and excludes match against when a run does not set them."""
     cls = getattr(method_spec(name), "config_cls", None)
     if cls is None or not dataclasses.is_dataclass(cls):
         return {}
@@ -43,12 +43,8 @@ def method_defaults(name: str) -> dict[str, Any]:
 
 
 def method_trains(name: str) -> bool:
-    """False for methods without training (zero-shot CLIP): their records have kind "eval".
-
-    The method class says (`PromptMethod.trains`), as it does for the engine; this used to be guessed a second way,
-    from whether the method's default optimiser settings had epochs.
-    """
-    return bool(method_spec(name).cls.trains)
+    """False for methods without training (zero-shot CLIP): their records have kind "eval" (`MethodSpec.trains`)."""
+    return bool(method_spec(name).trains)
 
 
 def dataset_names() -> list[str]:

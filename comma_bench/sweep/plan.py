@@ -150,7 +150,7 @@ class _Checks:
             return
         self.done.add(key)
         try:
-            make_config(config.method, config.method_config)
+            method_config = make_config(config.method, config.method_config)
         except UserError as exc:
             raise self.fail(label, str(exc)) from None
         model, tag = config.backbone.model, config.backbone.pretrained
@@ -160,19 +160,22 @@ class _Checks:
         problem = names.pretrained_problem(model, tag)
         if problem is not None:
             raise self.fail(label, problem)
-        settings = {**names.method_defaults(config.method), **config.method_config}
-        vision, text = names.model_depth(model)
-        limit = min(d for d in (vision, text, 10**6) if d is not None)
-        depth = settings.get("prompt_depth")
-        if isinstance(depth, int) and not 1 <= depth <= limit:
+        self.check_method(config, method_config, label)
+
+    def check_method(self, config: RunConfig, method_config: Any, label: str) -> None:
+        """The method's own `check` of its settings against the backbone's depths, read from the model config."""
+        from comma_bench.methods.checks import SettingError, TowerDepths
+
+        vision, text = names.model_depth(config.backbone.model)
+        depths = TowerDepths(name=config.backbone.model, text_layers=text, vision_layers=vision)
+        try:
+            names.method_spec(config.method).check(method_config, depths)
+        except SettingError as exc:
             raise self.fail(
                 label,
-                f"method_config.prompt_depth={depth} must be between 1 and {limit}, the number of layers of {model} "
-                f"(set methods.{config.method}.prompt_depth or the grid axis accordingly)",
-            )
-        kd_layers = settings.get("kd_layers")
-        if isinstance(kd_layers, int) and text is not None and settings.get("kd", True) and kd_layers > text:
-            raise self.fail(label, f"method_config.kd_layers={kd_layers} exceeds the {text} text layers of {model}")
+                f"method_config.{exc.setting}={exc.value} {exc.expected} "
+                f"(set methods.{config.method}.{exc.setting} or the grid axis accordingly)",
+            ) from None
 
 
 def expand(spec: SweepSpec, *, data_root: str | None = None, device: str | None = None) -> list[PlannedRun]:

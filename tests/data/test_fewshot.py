@@ -154,7 +154,9 @@ def test_read_only_tree_still_samples(fresh_tree, monkeypatch: pytest.MonkeyPatc
     assert not cache_path(root / "dtd", 2, 1).exists()
 
 
-def test_builtin_dataset_needs_no_root_and_is_not_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_builtin_dataset_needs_no_root_and_is_not_cached(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     from PIL import Image
 
     items = [Datum(f"fake://{y}/{i}", y, f"shape_{y}") for i in range(6) for y in range(3)]
@@ -174,7 +176,8 @@ def test_builtin_dataset_needs_no_root_and_is_not_cached(monkeypatch: pytest.Mon
         builtin=True,
         image_loader=render,
     )
-    monkeypatch.setitem(registry_module._REGISTRY, info.key, info)
+    registry_module.register_dataset(info)
+    request.addfinalizer(lambda: registry_module.DATASETS.remove(info.key))
     monkeypatch.chdir(tmp_path)
     splits = load_dataset("world/test_fake", shots=4, seed=2, subsample="new")
     want_train, _want_val = dassl_reference(items, items[:9], 4, 2)

@@ -1,5 +1,6 @@
 """Method invariants: parameter counts of the official code, which tensors get gradients, COMMA's two modes and
-KD loss, MaPLe's coupling, CoCoOp's per-image independence and batching, and a sweep over the registry."""
+KD loss, MaPLe's coupling, CoCoOp's per-image independence and batching, IVLP's and VPT-deep's prompt slots, and a
+sweep over the registry that names no method."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import torch.nn.functional as F
 from comma_bench.clip import load_backbone
 from comma_bench.engine.checkpoint import load_prompt_weights, save_prompt_weights
 from comma_bench.errors import UserError
-from comma_bench.methods import build, list_methods
+from comma_bench.methods import build, get_method_spec, list_methods
+from comma_bench.methods.checks import SettingError, TowerDepths
+from tests.methods.test_golden import FIXTURES
 
 CLASSES = ["abyssinian", "american_bulldog", "beagle", "bengal", "birman", "bombay"]
 PETS = "a photo of a {}, a type of pet."
@@ -31,6 +34,11 @@ def vitb16():
         ("cocoop", {}, 35_360),
         ("maple", {}, 3_555_072),
         ("comma", {}, 5_934_336),
+        # IVLP: ctx 2x512 + 11 deep text 2x512 + vision input 2x768 + 11 deep vision 2x768 (independentVL.py)
+        ("ivlp", {}, 2 * 512 * 12 + 2 * 768 * 12),
+        ("ivlp", {"text_depth": 1, "vision_depth": 3, "n_ctx_vision": 4}, 2 * 512 + 4 * 768 * 3),
+        # VPT-deep: vision input 8x768 + 11 deep vision 8x768; the text side learns nothing (vpt.py)
+        ("vpt", {}, 8 * 768 * 12),
     ],
 )
 def test_trainable_parameter_counts_equal_the_official_code(vitb16, name, config, expected):
@@ -230,43 +238,154 @@ def test_cocoop_batched_equals_the_official_per_image_loop(tiny_backbone):
 def test_unknown_setting_lists_valid_settings(tiny_backbone):
     with pytest.raises(UserError, match=r"no setting 'depth'.*prompt_depth"):
         build("maple", tiny_backbone, CLASSES, template=PETS, depth=3)
-    with pytest.raises(UserError, match="prompt_depth must be between 1 and 2"):
+    with pytest.raises(UserError, match="maple: prompt_depth=9 must be between 1 and 2, the number of layers of test-"):
         build("maple", tiny_backbone, CLASSES, template=PETS, prompt_depth=9)
     with pytest.raises(UserError, match="unknown method 'kgcoop'"):
         build("kgcoop", tiny_backbone, CLASSES)
 
 
+# Methods with no golden fixture of their own, and why. Every other registered method must appear in
+# tests/methods/test_golden.py FIXTURES (outputs of the official code on the keyed-filled backbone).
+GOLDEN_EXEMPT = {
+    "zeroshot": "no prompt parameters: frozen CLIP on the template, checked against the official CLIP's features by "
+    "test_golden.py::test_zero_shot_clip_matches_official (fixture clip_zeroshot)",
+    "ivlp": "no official outputs were generated for it (tests/golden/SOURCE.md covers CoOp, CoCoOp, MaPLe, COMMA); "
+    "its parameter count and gradients are checked from first principles below",
+    "vpt": "no official outputs were generated for it (tests/golden/SOURCE.md covers CoOp, CoCoOp, MaPLe, COMMA); "
+    "its parameter count, frozen text side and gradients are checked from first principles below",
+}
+
+
+def test_every_method_has_a_golden_fixture_or_a_documented_exemption():
+    golden = {method for method, _ in FIXTURES.values()}
+    registered = set(list_methods())
+    assert registered - golden - set(GOLDEN_EXEMPT) == set()
+    assert set(GOLDEN_EXEMPT) <= registered  # no stale exemption
+    assert golden.isdisjoint(GOLDEN_EXEMPT)  # an exemption never hides a fixture
+    assert all(len(reason) > 40 for reason in GOLDEN_EXEMPT.values())
+
+
 @pytest.mark.parametrize("name", list_methods())
-def test_every_method_forward_backward_and_state_dict_round_trip(name, tiny_backbone, tmp_path, batch):
+def test_every_method_forward_backward_and_state_dict_round_trip(name, golden_backbone, tmp_path, batch):
+    """Every registered method with its official defaults on the ViT-B/16-shaped golden backbone (12 + 12 layers,
+    so every default depth fits): gradients reach exactly the trainable parameters, never CLIP."""
     torch.manual_seed(9)
-    extra = {"prompt_depth": 2} if name in ("maple", "comma") else {}
-    m = build(name, tiny_backbone, CLASSES, template=PETS, kd_template=PETS, **extra)
-    clip_before = {k: v.clone() for k, v in tiny_backbone.model.state_dict().items()}
+    backbone = golden_backbone
+    m = build(name, backbone, CLASSES, template=PETS, kd_template=PETS)
+    clip_before = {k: v.clone() for k, v in backbone.model.state_dict().items()}
     images, labels = batch
-    if m.trains:
+    if get_method_spec(name).trains:
+        assert m.num_trainable() > 0
         out = _one_step(m, images, labels)
-        assert all(p.requires_grad for p in m.trainable_parameters())
+        trainable = {n for n, p in m.named_parameters() if p.requires_grad}
+        with_grad = {n for n, p in m.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+        assert with_grad == trainable - m.gradient_free_parameters()
+        assert m.gradient_free_parameters() <= trainable
     else:
         out = m(images)
         assert m.num_trainable() == 0
+    assert all(p.grad is None for p in backbone.model.parameters())
     assert out.logits.shape == (4, len(CLASSES))
     assert torch.isfinite(out.logits).all()
-    assert all(torch.equal(v, tiny_backbone.model.state_dict()[k]) for k, v in clip_before.items())
+    assert all(torch.equal(v, backbone.model.state_dict()[k]) for k, v in clip_before.items())
     assert not any(k.startswith(("visual.", "transformer.", "token_embedding")) for k in m.state_dict())
     path = tmp_path / f"{name}.safetensors"
     save_prompt_weights(m, path)
     torch.manual_seed(10)
-    fresh = build(name, tiny_backbone, CLASSES, template=PETS, kd_template=PETS, **extra)
+    fresh = build(name, backbone, CLASSES, template=PETS, kd_template=PETS)
     load_prompt_weights(fresh, path)
     m.eval()
     fresh.eval()
     with torch.no_grad():
         assert torch.equal(m(images).logits, fresh(images).logits)
     # evaluation on another class list (novel classes) keeps the learned prompts
-    if name != "zeroshot":
-        fresh.set_classes(["siamese", "sphynx"], PETS, PETS)
+    fresh.set_classes(["siamese", "sphynx"], PETS, kd_template=PETS)
+    with torch.no_grad():
+        assert fresh(images).logits.shape == (4, 2)
+
+
+def _pre_block_inputs(blocks, run):
+    """The input of every block while `run()` executes: {block index: [N, L, D]}."""
+    seen = {}
+    handles = [
+        blk.register_forward_pre_hook(lambda mod, args, i=i: seen.__setitem__(i, args[0].detach()))
+        for i, blk in enumerate(blocks)
+    ]
+    try:
         with torch.no_grad():
-            assert fresh(images).logits.shape == (4, 2)
+            run()
+    finally:
+        for h in handles:
+            h.remove()
+    return seen
+
+
+def test_ivlp_prompts_are_independent_per_tower_with_their_own_depths(golden_backbone, batch):
+    torch.manual_seed(12)
+    m = build("ivlp", golden_backbone, CLASSES, template=PETS, text_depth=4, vision_depth=7, n_ctx_vision=3)
+    assert len(m.deep_text) == 3 and [tuple(p.shape) for p in m.deep_text] == [(2, 512)] * 3
+    assert tuple(m.vision.shallow.shape) == (3, 768) and len(m.vision.deep) == 6
+    assert not any("proj" in n or "coupling" in n for n, _ in m.named_parameters())  # no V-L coupling
+    vision_in = _pre_block_inputs(golden_backbone.model.visual.transformer.resblocks, lambda: m(batch[0]))
+    for i in range(1, 7):  # deep vision prompt i-1 occupies the last 3 tokens before vision block i
+        assert torch.equal(vision_in[i][:, -3:], m.vision.deep[i - 1].detach().expand(4, -1, -1)), i
+    assert not torch.equal(vision_in[7][:, -3:], vision_in[6][:, -3:])  # block 7+ carries outputs forward
+    text_in = _pre_block_inputs(golden_backbone.model.transformer.resblocks, lambda: m(batch[0]))
+    for i in range(1, 4):  # deep text prompt i-1 at positions 1..2 before text block i
+        assert torch.equal(text_in[i][:, 1:3], m.deep_text[i - 1].detach().expand(len(CLASSES), -1, -1)), i
+    # Independence: the image features do not move with any text prompt, nor the text features with vision ones.
+    m.train()
+    out = m(batch[0])
+    text_params, vision_params = [m.ctx, *m.deep_text], list(m.vision.parameters())
+    from_image = torch.autograd.grad(
+        out.extras["image_features"].sum(), text_params, allow_unused=True, retain_graph=True
+    )
+    assert all(g is None for g in from_image)
+    from_text = torch.autograd.grad(out.extras["text_features"].sum(), vision_params, allow_unused=True)
+    assert all(g is None for g in from_text)
+
+
+def test_vpt_learns_vision_prompts_only_with_the_fixed_hand_crafted_text(golden_backbone, batch):
+    from comma_bench.clip import encode_text, token_embeddings
+
+    torch.manual_seed(13)
+    m = build("vpt", golden_backbone, CLASSES, template=PETS)
+    assert {n for n, p in m.named_parameters() if p.requires_grad} == {"vision.shallow"} | {
+        f"vision.deep.{i}" for i in range(11)
+    }
+    # The text side is frozen CLIP on "a photo of a {class}." whatever the dataset's template (official vpt.py).
+    tokens = golden_backbone.tokenize([f"a photo of a {c.replace('_', ' ')}." for c in CLASSES])
+    model = golden_backbone.model
+    with torch.no_grad():
+        expected = encode_text(model, token_embeddings(model, tokens), tokens.argmax(-1)).features
+    assert torch.equal(m.text_features, expected)
+    vision_in = _pre_block_inputs(model.visual.transformer.resblocks, lambda: m(batch[0]))
+    for i in range(1, 12):
+        assert torch.equal(vision_in[i][:, -8:], m.vision.deep[i - 1].detach().expand(4, -1, -1)), i
+    m.set_classes(["siamese", "sphynx"], "a {} cat!")
+    assert m.text_features.shape[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "setting"),
+    [
+        ("maple", {"prompt_depth": 5}, "prompt_depth"),  # one depth for both towers: the shallower one bounds it
+        ("comma", {"prompt_depth": 3, "kd_layers": 13}, "kd_layers"),
+        ("ivlp", {"vision_depth": 5}, "vision_depth"),  # each tower bounds its own depth
+        ("vpt", {"prompt_depth": 5}, "prompt_depth"),
+    ],
+)
+def test_method_check_names_the_setting_that_does_not_fit(name, config, setting):
+    from comma_bench.methods import make_config
+
+    deep_text = TowerDepths(name="lopsided", text_layers=12, vision_layers=4)
+    with pytest.raises(SettingError) as err:
+        get_method_spec(name).check(make_config(name, config), deep_text)
+    assert err.value.setting == setting and err.value.value == config[setting]
+    ok = {**config, setting: 4 if setting != "kd_layers" else 12}
+    get_method_spec(name).check(make_config(name, ok), deep_text)  # fits: no error
+    if name == "ivlp":
+        get_method_spec(name).check(make_config(name, {"text_depth": 12, "vision_depth": 4}), deep_text)
 
 
 @pytest.mark.parametrize("name", ["coop", "maple", "comma"])

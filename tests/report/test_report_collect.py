@@ -167,7 +167,10 @@ def test_published_reference_data() -> None:
     b2n = published_base2novel()
     maple = b2n[(b2n["method"] == "maple") & (b2n["dataset"] == "oxford_pets")].iloc[0]
     assert (maple["base"], maple["novel"], maple["hm"]) == (95.43, 97.76, 96.58)
-    assert len(b2n) == 50 and set(b2n["method"]) == {"zeroshot", "coop", "cocoop", "maple", "comma", "kgcoop"}
+    assert len(b2n) == 52
+    assert set(b2n["method"]) == {"zeroshot", "coop", "cocoop", "maple", "comma", "kgcoop", "ivlp", "vpt"}
+    averages = b2n[b2n["dataset"] == "average"].set_index("method")[["base", "novel", "hm"]]
+    assert tuple(averages.loc["ivlp"]) == (82.15, 74.07, 77.90) and tuple(averages.loc["vpt"]) == (80.24, 73.43, 76.68)
     assert len(published_base2novel_datasets()) == 11
     assert published_cross_dataset().shape == (3, 14)
     assert published_domain_generalization().shape == (4, 8)

@@ -157,3 +157,19 @@ def test_run_ids_hash_the_effective_precision_not_the_device(tmp_path):
     assert run_id(resolved_config(auto, "cpu")) == cpu[0].run_id == config_run_id(cpu[0].config)
     assert run_id(resolved_config(auto, "cuda")) == gpu[0].run_id
     assert run_id(resolved_config(cpu[0].config.replace(device="cuda:3"))) == cpu[0].run_id
+
+
+@pytest.mark.parametrize(
+    ("methods", "expected"),
+    [
+        # each method's own check: IVLP bounds its vision depth by the 4 layers of world-tiny's image tower
+        ("ivlp: {text_depth: 4, vision_depth: 6}", "method_config.vision_depth=6 must be between 1 and 4"),
+        ("vpt: {}", "method_config.prompt_depth=12 must be between 1 and 4, the number of layers of world-tiny"),
+    ],
+)
+def test_planning_runs_each_methods_own_backbone_check(tmp_path, methods, expected):
+    path = write_sweep(tmp_path, SMALL.replace("maple: {prompt_depth: 2}", methods))
+    with pytest.raises(UserError, match=expected):
+        expand(load_sweep(path))
+    fits = write_sweep(tmp_path, SMALL.replace("maple: {prompt_depth: 2}", "ivlp: {text_depth: 4, vision_depth: 2}"))
+    assert {r.config.method for r in expand(load_sweep(fits))} == {"coop", "ivlp"}

@@ -57,7 +57,7 @@ MALFORMED = {
     "wrong_type": (SMALL.replace("seeds: [1, 2]", "seeds: [1, two]"), "seeds.1: expected a valid integer, got 'two'"),
     "unknown_method": (
         SMALL.replace("coop: {}", "coopp: {}"),
-        "methods.coopp: unknown method 'coopp'; valid methods: zeroshot, coop, cocoop, maple, comma",
+        "methods.coopp: unknown method 'coopp'; valid methods: zeroshot, coop, cocoop, vpt, ivlp, maple, comma",
     ),
     "unknown_dataset": (SMALL.replace("world/shapes", "world/shape"), "datasets.0: unknown dataset 'world/shape'"),
     "unknown_model": (SMALL.replace("world-tiny", "ViT-Q-99"), "backbone.model: unknown model 'ViT-Q-99'"),
