@@ -48,16 +48,15 @@ RARE_WORDS: dict[str, tuple[str, ...]] = {
     "navy": ("blue", "dark blue"),
     "magenta": ("pink", "purple"),
     "cyan": ("blue", "light blue"),
-    # shapes beyond the basic terms (circle, square, triangle, star, heart, cross, arrow)
+    # shapes beyond the basic terms (circle, square, triangle, star, heart, cross, arrow, ring)
     "oval": ("circle", "round shape"),
     "diamond": ("square", "shape"),
     "pentagon": ("polygon", "shape"),
     "hexagon": ("polygon", "shape"),
-    "ring": ("circle", "round shape"),
     "crescent": ("moon", "curved shape"),
     # fill patterns beyond the basic terms (plain, striped, checkered, dotted, grid, wavy, gradient)
     "crosshatched": ("patterned", "lined"),
-    "zigzag": ("patterned", "wavy"),
+    "zigzag": ("patterned", "jagged"),
     "speckled": ("patterned", "spotted"),
     "brick": ("patterned", "tiled"),
     "bullseye": ("patterned", "ringed"),

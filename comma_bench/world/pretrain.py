@@ -44,7 +44,7 @@ from comma_bench.world.model import NAME, OPEN_CLIP_KWARGS, build_model
 @dataclass(frozen=True)
 class PretrainRecipe:
     vision_steps: int = 800  # stage 1: image-tower steps on scene labels (grown from v1: `grow_from`)
-    steps: int = 600  # stage 2: contrastive image-caption steps
+    steps: int = 1000  # stage 2: contrastive image-caption steps
     batch_size: int = 128  # image-caption pairs per step (in-batch negatives); a multiple of corpus.GROUP_SIZE
     vision_lr: float = 1e-3  # stage 1 AdamW peak learning rate (v1 from scratch: 2e-3)
     lr: float = 1e-3  # stage 2 AdamW peak learning rate
@@ -59,7 +59,7 @@ class PretrainRecipe:
     # Stage 2 captions name a long-tail value (teal, hexagon, crosshatched; `captions.RARE_WORDS`) by its own word with
     # this probability and by a common word ("blue", "shape", "patterned") otherwise, as web captions do. The image
     # tower learns every value in stage 1, so the features hold more than the zero-shot head: room for prompts.
-    fine_name_rate: float = 0.01
+    fine_name_rate: float = 0.0
     # Stage 2 captions of a patterned object mention its fill pattern with this probability (textures always name
     # theirs): an attribute the image tower knows (stage 1 labels it) but captions seldom mention, as on the web.
     pattern_mention_rate: float = 0.25
