@@ -8,7 +8,8 @@ Web captions also name most things by a common word: a teal mug is "blue", a hex
 crosshatched cloth "patterned". The fine-grained words are in the long tail, and that is what leaves CLIP's
 zero-shot head weaker than its image features on fine-grained datasets (Flowers, Aircraft, DTD), i.e. what gives
 prompt learning room. `RARE_WORDS` lists the world's long-tail words with the common words captions use instead;
-a caption uses the fine word itself with probability `fine_rate` (`PretrainRecipe.fine_name_rate`). The image
+a caption uses the fine word itself with probability `fine_rate` (`PretrainRecipe.fine_name_rate`, 0 in the shipped
+recipe: the downstream class names are words the text tower never read). The image
 tower still sees every value (its stage-1 labels are the fine ones), so the features hold more than the captions
 teach the text tower.
 """

@@ -59,6 +59,7 @@ class PretrainRecipe:
     # Stage 2 captions name a long-tail value (teal, hexagon, crosshatched; `captions.RARE_WORDS`) by its own word with
     # this probability and by a common word ("blue", "shape", "patterned") otherwise, as web captions do. The image
     # tower learns every value in stage 1, so the features hold more than the zero-shot head: room for prompts.
+    # 0 (never): at 1% the text tower learnt each word from about 20 mentions and zero-shot matched a 16-shot probe.
     fine_name_rate: float = 0.0
     # Stage 2 captions of a patterned object mention its fill pattern with this probability (textures always name
     # theirs): an attribute the image tower knows (stage 1 labels it) but captions seldom mention, as on the web.
