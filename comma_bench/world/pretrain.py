@@ -66,7 +66,7 @@ class PretrainRecipe:
     pattern_mention_rate: float = 0.25
     lock_image_tower: bool = True  # stage 2 trains the text tower (and temperature) only: LiT, Zhai et al. 2022
     # "" = learn the image tower in stage 1. "builtin" (the shipped weights) or a world-tiny .safetensors file = start
-    # from that checkpoint's image tower instead, with vision_steps 0: stage 2 alone is about 3% of the cost, so
+    # from that checkpoint's image tower instead, with vision_steps 0 (stage 1 is skipped), so
     # text towers of any caption budget can be grown on one fixed image tower (world README, "Other text towers").
     image_tower: str = ""
     # "" = stage 1 starts from the seeded random init. A 4-layer world-tiny v1 checkpoint (width 128) = stage 1 starts
