@@ -33,6 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--image-tower", default=None, metavar="WEIGHTS",
         help="'builtin' or a world-tiny .safetensors: start from its image tower, run stage 2 only (--vision-steps 0)",
     )  # fmt: skip
+    p.add_argument(
+        "--fine-name-rate", type=float, default=None, metavar="P",
+        help="how often stage-2 captions use a long-tail word (teal, hexagon) over a common one (default: recipe)",
+    )  # fmt: skip
+    p.add_argument(
+        "--pattern-mention-rate", type=float, default=None, metavar="P",
+        help="how often stage-2 captions of a patterned object name its fill pattern (default: recipe)",
+    )  # fmt: skip
+    p.add_argument(
+        "--grow-from", default=None, metavar="WEIGHTS",
+        help="a 4-layer world-tiny v1 .safetensors: stage 1 starts from its image tower grown to 12 layers",
+    )  # fmt: skip
+    p.add_argument("--vision-lr", type=float, default=None, metavar="LR", help="stage 1 peak learning rate")
     p.add_argument("--seed", type=int, default=None, metavar="S", help="seed of init and corpus (default: 0)")
     p.add_argument("--batch-size", type=int, default=None, metavar="B", help="pairs per step (default: 128)")
     p.add_argument("--threads", type=int, default=None, metavar="T", help="torch threads (default: 2)")
@@ -87,14 +100,19 @@ def _pretrain(args: argparse.Namespace) -> int:
     from comma_bench.world.corpus import GROUP_SIZE
     from comma_bench.world.pretrain import PretrainRecipe, pretrain
 
-    for name in ("steps", "batch_size", "threads", "eval_per_class"):
+    for name in ("batch_size", "threads", "eval_per_class"):
         _positive("--" + name.replace("_", "-"), getattr(args, name))
-    if args.vision_steps is not None and args.vision_steps < 0:
-        raise UserError(f"--vision-steps: expected 0 or a positive integer, got {args.vision_steps}")
+    for name in ("vision_steps", "steps"):
+        if getattr(args, name) is not None and getattr(args, name) < 0:
+            raise UserError(f"--{name.replace('_', '-')}: expected 0 or a positive integer, got {getattr(args, name)}")
     if args.batch_size is not None and args.batch_size % GROUP_SIZE:
         raise UserError(
             f"--batch-size: expected a multiple of {GROUP_SIZE} (whole hard-negative groups), got {args.batch_size}"
         )
+    for name in ("fine_name_rate", "pattern_mention_rate"):
+        value = getattr(args, name)
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise UserError(f"--{name.replace('_', '-')}: expected a probability between 0 and 1, got {value}")
     out = Path(args.out).expanduser()
     if out.suffix != ".safetensors":
         raise UserError(f"--out {str(out)!r}: expected a .safetensors file name")
@@ -104,11 +122,16 @@ def _pretrain(args: argparse.Namespace) -> int:
                 f"--vision-steps {args.vision_steps}: with --image-tower stage 1 is skipped; drop it or pass 0"
             )
         args.vision_steps = 0
-    keys = ("vision_steps", "steps", "seed", "batch_size", "threads", "image_tower")
+    keys = (
+        "vision_steps", "steps", "seed", "batch_size", "threads", "image_tower", "fine_name_rate",
+        "pattern_mention_rate", "grow_from", "vision_lr",
+    )  # fmt: skip
     recipe = dataclasses.replace(
         PretrainRecipe(), **{k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     )
-    shortest = min(recipe.steps, recipe.vision_steps) if recipe.vision_steps else recipe.steps
+    if recipe.vision_steps + recipe.steps == 0:
+        raise UserError("--vision-steps 0 and --steps 0: nothing to train (stage 1, stage 2 or both need steps)")
+    shortest = min(n for n in (recipe.vision_steps, recipe.steps) if n > 0)
     if recipe.warmup_steps > shortest // 2:  # short (test) runs: keep warm-up a tenth of the shortest stage
         recipe = dataclasses.replace(recipe, warmup_steps=max(1, shortest // 10))
     meta = pretrain(out, recipe, progress=not args.no_progress, eval_per_class=args.eval_per_class)

@@ -121,19 +121,28 @@ def grng_copy(grng: np.random.Generator) -> np.random.Generator:
     return copy
 
 
-def sample(seed: int, index: int) -> tuple[Scene, np.ndarray, str]:
-    """Pair `index` of the stream with seed `seed`, with the scene it was drawn from: (scene, image, caption)."""
+def sample(seed: int, index: int, fine_rate: float = 1.0, pattern_rate: float = 0.8) -> tuple[Scene, np.ndarray, str]:
+    """Pair `index` of the stream with seed `seed`, with the scene it was drawn from: (scene, image, caption).
+
+    `fine_rate` and `pattern_rate` set the captions' vocabulary (`captions.Words`); they change captions only.
+    """
     group, member = divmod(index, GROUP_SIZE)
     grng = np.random.default_rng([CORPUS_STREAM, seed, group])
     rng = np.random.default_rng([CORPUS_STREAM, seed, group, member])
     scene = group_scene(grng, rng, member)
-    caption = scene_caption(rng, scene)
+    # The caption has a generator of its own, so the caption design can change without changing any image.
+    caption = scene_caption(
+        np.random.default_rng([CORPUS_STREAM, seed, group, member, 1]),
+        scene,
+        fine_rate=fine_rate,
+        pattern_rate=pattern_rate,
+    )
     return scene, render(scene, rng), caption
 
 
-def example(seed: int, index: int) -> tuple[np.ndarray, str]:
+def example(seed: int, index: int, fine_rate: float = 1.0) -> tuple[np.ndarray, str]:
     """Pair `index` of the stream with seed `seed`: (uint8 image [32, 32, 3], caption)."""
-    _, image, caption = sample(seed, index)
+    _, image, caption = sample(seed, index, fine_rate)
     return image, caption
 
 

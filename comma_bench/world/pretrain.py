@@ -43,10 +43,10 @@ from comma_bench.world.model import NAME, OPEN_CLIP_KWARGS, build_model
 
 @dataclass(frozen=True)
 class PretrainRecipe:
-    vision_steps: int = 3000  # stage 1: image-tower steps on scene labels
-    steps: int = 1500  # stage 2: contrastive image-caption steps
+    vision_steps: int = 800  # stage 1: image-tower steps on scene labels (grown from v1: `grow_from`)
+    steps: int = 1000  # stage 2: contrastive image-caption steps
     batch_size: int = 128  # image-caption pairs per step (in-batch negatives); a multiple of corpus.GROUP_SIZE
-    vision_lr: float = 2e-3  # stage 1 AdamW peak learning rate
+    vision_lr: float = 1e-3  # stage 1 AdamW peak learning rate (v1 from scratch: 2e-3)
     lr: float = 1e-3  # stage 2 AdamW peak learning rate
     warmup_steps: int = 100  # per stage: linear warm-up from 0, then cosine decay to 0
     weight_decay: float = 0.05  # on matrices only; embeddings, norms and biases are not decayed
@@ -56,22 +56,46 @@ class PretrainRecipe:
     threads: int = 2  # torch intra-op threads; fixed because it is part of what makes the run reproducible
     grad_clip: float = 1.0  # max global grad norm: keeps early steps stable at these learning rates
     shape_loss_weight: float = 2.0  # stage 1: shape is the slowest concept to learn, so its head counts double
+    # Stage 2 captions name a long-tail value (teal, hexagon, crosshatched; `captions.RARE_WORDS`) by its own word with
+    # this probability and by a common word ("blue", "shape", "patterned") otherwise, as web captions do. The image
+    # tower learns every value in stage 1, so the features hold more than the zero-shot head: room for prompts.
+    # 0 (never): at 1% the text tower learnt each word from about 20 mentions and zero-shot matched a 16-shot probe.
+    fine_name_rate: float = 0.0
+    # Stage 2 captions of a patterned object mention its fill pattern with this probability (textures always name
+    # theirs): an attribute the image tower knows (stage 1 labels it) but captions seldom mention, as on the web.
+    pattern_mention_rate: float = 0.25
     lock_image_tower: bool = True  # stage 2 trains the text tower (and temperature) only: LiT, Zhai et al. 2022
     # "" = learn the image tower in stage 1. "builtin" (the shipped weights) or a world-tiny .safetensors file = start
-    # from that checkpoint's image tower instead, with vision_steps 0: stage 2 alone is about 3% of the cost, so
-    # text towers of any caption budget can be grown on one fixed image tower (test_learning uses a 30-step one).
+    # from that checkpoint's image tower instead, with vision_steps 0 (stage 1 is skipped), so
+    # text towers of any caption budget can be grown on one fixed image tower (world README, "Other text towers").
     image_tower: str = ""
+    # "" = stage 1 starts from the seeded random init. A 4-layer world-tiny v1 checkpoint (width 128) = stage 1 starts
+    # from its image tower grown to 12 layers: v1 block i becomes block GROW_STRIDE * i, and the blocks between start as
+    # exact identities (zero output projections), so training starts from v1's features (`grow_image_tower`).
+    grow_from: str = ""
+
+
+# Stage 2 reads the corpus from this pair index on, so its data does not depend on how long stage 1 ran: a run of both
+# stages and a stage-2 run on that run's saved image tower (`image_tower`) see the same contrastive batches.
+STAGE2_START = 1_000_000_000
 
 
 class _Batches(torch.utils.data.Dataset):
-    """Batch `k` of the corpus: normalised images [B, 3, 32, 32], token ids [B, 77], scene labels [B, 3]."""
+    """Step `k`'s batch: normalised images [B, 3, 32, 32], token ids [B, 77], scene labels [B, 3]."""
 
-    def __init__(self, seed: int, batch_size: int, steps: int) -> None:
-        self.seed, self.batch_size, self.steps = seed, batch_size, steps
+    def __init__(self, seed: int, batch_size: int, vision_steps: int, steps: int, words: dict[str, float]) -> None:
+        self.seed, self.batch_size, self.vision_steps, self.steps = seed, batch_size, vision_steps, steps
+        self.words = words  # caption vocabulary rates, `corpus.sample`'s keyword arguments
         self._tokenizer = None
 
     def __len__(self) -> int:
-        return self.steps
+        return self.vision_steps + self.steps
+
+    def first_pair(self, k: int) -> int:
+        """Corpus index of the first pair of step `k`'s batch."""
+        if k < self.vision_steps:
+            return k * self.batch_size
+        return STAGE2_START + (k - self.vision_steps) * self.batch_size
 
     def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         from comma_bench.world.evaluate import to_tensor
@@ -80,7 +104,8 @@ class _Batches(torch.utils.data.Dataset):
             import open_clip
 
             self._tokenizer = open_clip.get_tokenizer("ViT-B-16")
-        samples = [sample(self.seed, k * self.batch_size + j) for j in range(self.batch_size)]
+        first = self.first_pair(k)
+        samples = [sample(self.seed, first + j, **self.words) for j in range(self.batch_size)]
         images = to_tensor(np.stack([s[1] for s in samples]))
         labels = torch.tensor([scene_labels(s[0]) for s in samples])
         return images, self._tokenizer([s[2] for s in samples]), labels
@@ -170,6 +195,57 @@ def load_image_tower(model, path: Path) -> None:
     model.visual.load_state_dict({k: v.to(want[k].dtype) for k, v in visual.items()})
 
 
+GROW_STRIDE = 3  # v1's 4 blocks go to blocks 0, 3, 6 and 9 of the 12
+
+
+def grow_image_tower(model, path: Path) -> None:
+    """Initialise `model.visual` from a shallower world-tiny image tower of the same width (depth growth).
+
+    Every tensor outside the blocks (patch embedding, norms, projection) is copied. Block i of the checkpoint becomes
+    block `GROW_STRIDE * i`; each other block keeps its seeded random init except its two output projections (attention
+    `out_proj` and MLP `c_proj`), which are zeroed, so the residual block is an exact identity and the grown tower
+    computes the checkpoint's features exactly until training gives the new blocks weight (as in Net2Net and
+    progressive stacking). Any mismatch is a one-line error naming the file.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from comma_bench.errors import UserError
+
+    if not path.is_file():
+        raise UserError(f"grow_from {str(path)!r}: no such file (expected a world-tiny v1 .safetensors checkpoint)")
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError) as e:
+        raise UserError(f"grow_from {str(path)!r}: not a readable safetensors file ({e})") from None
+    src = {k.removeprefix("visual."): v for k, v in state.items() if k.startswith("visual.")}
+    want = model.visual.state_dict()
+    prefix = "transformer.resblocks."
+    depth = len({k[len(prefix) :].split(".")[0] for k in src if k.startswith(prefix)})
+    mapped = {}
+    for key, value in src.items():
+        if key.startswith(prefix):
+            index, rest = key[len(prefix) :].split(".", 1)
+            key = f"{prefix}{GROW_STRIDE * int(index)}.{rest}"
+        mapped[key] = value
+    if (
+        depth == 0
+        or GROW_STRIDE * (depth - 1) >= len(model.visual.transformer.resblocks)
+        or any(k not in want or want[k].shape != v.shape for k, v in mapped.items())
+        or {k for k in want if not k.startswith(prefix)} - set(mapped)
+    ):
+        raise UserError(f"grow_from {str(path)!r}: its visual.* tensors are not a shallower tower of the same width")
+    with torch.no_grad():
+        for key, value in mapped.items():
+            want[key].copy_(value.to(want[key].dtype))
+        grown = {int(k[len(prefix) :].split(".")[0]) for k in mapped if k.startswith(prefix)}
+        for i, block in enumerate(model.visual.transformer.resblocks):
+            if i not in grown:
+                for layer in (block.attn.out_proj, block.mlp.c_proj):
+                    layer.weight.zero_()
+                    layer.bias.zero_()
+
+
 def train(
     recipe: PretrainRecipe, *, progress: bool = True, log_every: int = 25, workers: int = 1
 ) -> tuple[torch.nn.Module, dict]:
@@ -185,11 +261,17 @@ def train(
     tower = image_tower_file(recipe)
     if tower is not None and recipe.vision_steps:
         raise ValueError("image_tower is set: vision_steps must be 0 (the image tower comes from the checkpoint)")
+    if recipe.grow_from and (tower is not None or not recipe.vision_steps):
+        raise ValueError(
+            "grow_from starts stage 1 from a shallower tower: it needs vision_steps > 0 and no image_tower"
+        )
     torch.set_num_threads(recipe.threads)
     torch.manual_seed(recipe.seed)
     model = build_model()  # the text tower's initial weights do not depend on image_tower
     if tower is not None:
         load_image_tower(model, tower)
+    if recipe.grow_from:
+        grow_image_tower(model, Path(recipe.grow_from).expanduser())
     model.train()
     dim = model.text_projection.shape[1]
     heads = torch.nn.ModuleList([torch.nn.Linear(dim, len(v)) for v in (SHAPES, COLOURS, PATTERNS)])
@@ -202,7 +284,13 @@ def train(
     )
     total = recipe.vision_steps + recipe.steps
     loader = torch.utils.data.DataLoader(
-        _Batches(recipe.seed, recipe.batch_size, total),
+        _Batches(
+            recipe.seed,
+            recipe.batch_size,
+            recipe.vision_steps,
+            recipe.steps,
+            dict(fine_rate=recipe.fine_name_rate, pattern_rate=recipe.pattern_mention_rate),
+        ),
         batch_size=None,
         shuffle=False,
         num_workers=workers,
@@ -229,6 +317,13 @@ def train(
             if k == recipe.vision_steps:
                 wall["vision"] = round(time.time() - stage_start, 1)
                 stage_start, running = time.time(), None
+                if recipe.vision_steps and recipe.lock_image_tower:
+                    # Round the locked tower to its fp16 storage: stage 2 aligns the text tower to the exact image
+                    # features that ship, and a stage-2 run on the saved tower (`image_tower`) repeats this one.
+                    with torch.no_grad():
+                        for t in model.visual.state_dict().values():
+                            if t.is_floating_point():
+                                t.copy_(t.half().float())
                 if recipe.lock_image_tower:
                     trainable = {n for n, p in model.visual.named_parameters() if p.requires_grad}
                     model.visual.requires_grad_(False)
@@ -312,10 +407,14 @@ def pretrain(
         "recipe": dataclasses.asdict(recipe),
         "command": (
             f"comma-bench world pretrain --out {out.name} --vision-steps {recipe.vision_steps} --steps {recipe.steps} "
-            f"--seed {recipe.seed}" + (f" --image-tower {recipe.image_tower}" if recipe.image_tower else "")
+            f"--seed {recipe.seed} --fine-name-rate {recipe.fine_name_rate} "
+            f"--pattern-mention-rate {recipe.pattern_mention_rate} --vision-lr {recipe.vision_lr}"
+            + (f" --image-tower {recipe.image_tower}" if recipe.image_tower else "")
+            + (f" --grow-from {Path(recipe.grow_from).name}" if recipe.grow_from else "")
         ),
         "weights_file": out.name,
         "image_tower_sha256": sha256_of(image_tower_file(recipe)) if recipe.image_tower else None,
+        "grow_from_sha256": sha256_of(Path(recipe.grow_from).expanduser()) if recipe.grow_from else None,
         "bytes": out.stat().st_size,
         "sha256": sha256_of(out),
         "wall_time_s": log["wall_time_s"],

@@ -78,8 +78,8 @@ MALFORMED = {
     "yaml_syntax": (SMALL + "grid: {shots: [1, 2}\n", "not valid YAML"),
     "duplicate_key": (SMALL + "seeds: [3]\n", "key 'seeds' appears twice"),
     "prompt_depth_too_deep": (
-        SMALL.replace("prompt_depth: 2", "prompt_depth: 9"),
-        "method_config.prompt_depth=9 must be between 1 and 4, the number of layers of world-tiny",
+        SMALL.replace("prompt_depth: 2", "prompt_depth: 13"),
+        "method_config.prompt_depth=13 must be between 1 and 12, the number of layers of world-tiny",
     ),
     "targets_in_base2novel": (SMALL + "targets: [world/colors]\n", "targets: only for cross_dataset"),
     "fractional_multi_gpu": (SMALL.replace("gpus: 0", "gpus: 1.5"), "resources.gpus: more than one GPU per trial"),

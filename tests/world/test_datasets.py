@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -83,9 +85,19 @@ def test_load_dataset_applies_fewshot_and_base_new_halves():
     new = load_dataset("world/colors", shots=16, seed=1, subsample="new")
     names = WORLD_DATASETS["colors"].classnames
     assert base.classnames == list(names[:9]) and new.classnames == list(names[9:])
-    assert len(base.train) == 16 * 9 and len(base.val) == 4 * 9 and len(base.test) == 40 * 9
+    assert len(base.train) == 16 * 9 and len(base.val) == 4 * 9 and len(base.test) == 120 * 9
     assert base.template == "a photo of a {} object."
     img = base.load_image(base.train[0])
     assert img.mode == "RGB" and img.size == (32, 32)
     dg = load_dataset("world/objects-palette")
     assert len(dg.classnames) == 100 and len(dg.test) == 3000
+
+
+@pytest.mark.parametrize("name", ["objects", "shapes", "patterns", "badges", "colors"])
+def test_each_half_has_1000_test_images_so_one_run_has_a_standard_error_of_1_5_points(name):
+    ds = WORLD_DATASETS[name]
+    n_base = math.ceil(len(ds.classnames) / 2)
+    per_class = ds.per_class[2]
+    for half in (n_base, len(ds.classnames) - n_base):
+        assert half * per_class >= 1000, (name, half * per_class)
+        assert 100 * math.sqrt(0.25 / (half * per_class)) <= 1.6  # the worst case, accuracy 50%

@@ -58,18 +58,26 @@ def test_cli_pretrain_writes_fp16_weights_and_metadata(tmp_path, capsys):
 def test_cli_pretrain_rejects_bad_arguments(tmp_path, capsys):
     assert main(["world", "pretrain", "--out", str(tmp_path / "w.pt")]) == 2
     assert "expected a .safetensors file name" in capsys.readouterr().err
-    assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--steps", "0"]) == 2
+    assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--steps", "-1"]) == 2
+    assert "--steps: expected 0 or a positive integer, got -1" in capsys.readouterr().err
+    argv = ["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--steps", "0", "--vision-steps", "0"]
+    assert main(argv) == 2
+    assert "nothing to train" in capsys.readouterr().err
+    assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--fine-name-rate", "1.5"]) == 2
+    assert "--fine-name-rate: expected a probability between 0 and 1, got 1.5" in capsys.readouterr().err
     assert main(["world", "pretrain", "--out", str(tmp_path / "w.safetensors"), "--batch-size", "6"]) == 2
     assert "multiple of 4" in capsys.readouterr().err
 
 
 def test_locked_image_tower_is_untouched_by_the_contrastive_stage():
-    """LiT: stage 2 trains the text tower and temperature only; the image tower leaves it bit-identical."""
+    """LiT: stage 2 trains the text tower and temperature only; the image tower leaves it as stage 1 ended, rounded to
+    its fp16 storage (so stage 2 aligns the text tower to the image features that ship)."""
     common = dict(vision_steps=2, batch_size=8, warmup_steps=1, threads=1)
     vision_only, _ = train(PretrainRecipe(steps=0, **common), progress=False, workers=0)
     both, _ = train(PretrainRecipe(steps=2, **common), progress=False, workers=0)
     for (name, a), (_, b) in zip(vision_only.visual.state_dict().items(), both.visual.state_dict().items()):
-        assert torch.equal(a, b), name
+        assert torch.equal(a.half().float(), b), name
+    assert not torch.equal(vision_only.visual.conv1.weight, both.visual.conv1.weight)  # it was rounded
     assert not torch.equal(vision_only.token_embedding.weight, both.token_embedding.weight)
     flags = {n: p.requires_grad for n, p in build_model().visual.named_parameters()}  # the fixed sin-cos table: False
     assert {n: p.requires_grad for n, p in both.visual.named_parameters()} == flags  # the lock is released again
@@ -127,3 +135,108 @@ def test_saved_weights_are_byte_identical_every_time(tmp_path):
         save_weights(model, tmp_path / f"w{i}.safetensors")
         digests.add(sha256_of(tmp_path / f"w{i}.safetensors"))
     assert len(digests) == 1
+
+
+def test_both_stages_equal_stage_one_then_stage_two_on_its_saved_tower(tmp_path):
+    """The shipped recipe can be rerun in one command or in two (stage 1 alone, then `image_tower=` its file): stage 2
+    reads its own part of the corpus and starts from the fp16-rounded tower either way, so the weights are identical."""
+    from comma_bench.world.pretrain import save_weights
+
+    common = dict(batch_size=8, warmup_steps=1, threads=1)
+    both, _ = train(PretrainRecipe(vision_steps=2, steps=2, **common), progress=False, workers=0)
+    tower, _ = train(PretrainRecipe(vision_steps=2, steps=0, **common), progress=False, workers=0)
+    save_weights(tower, tmp_path / "tower.safetensors")
+    recipe = PretrainRecipe(vision_steps=0, steps=2, image_tower=str(tmp_path / "tower.safetensors"), **common)
+    second, _ = train(recipe, progress=False, workers=0)
+    for (name, a), (_, b) in zip(both.state_dict().items(), second.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_fine_name_rate_changes_captions_not_images():
+    from comma_bench.world import corpus
+    from comma_bench.world.captions import RARE_WORDS
+
+    rare = set(RARE_WORDS)
+    never, always = [], []
+    for i in range(600):
+        scene, image, caption = corpus.sample(0, i, fine_rate=0.0)
+        _, image_1, caption_1 = corpus.sample(0, i, fine_rate=1.0)
+        assert (image == image_1).all()  # the caption design never changes a pixel
+        never.append(caption)
+        always.append(caption_1)
+    words = lambda caps: {w.strip(".,") for c in caps for w in c.split()}
+    assert not words(never) & rare  # rate 0: long-tail values are always named by a common word
+    assert words(always) >= rare  # rate 1: every long-tail word occurs in 600 captions
+    assert sum(a != b for a, b in zip(never, always)) > 100
+
+
+def _shallow_tower_file(tmp_path, layers: int = 4, width: int | None = None):
+    """A randomly initialised world-tiny of `layers` layers (v1's depth by default), saved like a checkpoint."""
+    import copy
+
+    from open_clip.model import CLIP
+
+    from comma_bench.world.model import OPEN_CLIP_KWARGS
+    from comma_bench.world.pretrain import save_weights
+
+    kwargs = copy.deepcopy(OPEN_CLIP_KWARGS)
+    kwargs["vision_cfg"]["layers"] = layers
+    if width:
+        kwargs["vision_cfg"]["width"] = width
+    torch.manual_seed(1)
+    shallow = CLIP(**kwargs).eval()
+    path = tmp_path / f"v1-{layers}-{width}.safetensors"
+    save_weights(shallow, path)
+    shallow.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})  # the fp16 values as stored
+    return shallow, path
+
+
+def test_grown_image_tower_computes_the_shallow_towers_features_exactly(tmp_path):
+    from comma_bench.world.pretrain import GROW_STRIDE, grow_image_tower
+
+    shallow, path = _shallow_tower_file(tmp_path)
+    torch.manual_seed(0)
+    model = build_model().eval()
+    grow_image_tower(model, path)
+    images = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(model.encode_image(images), shallow.encode_image(images))
+    blocks = model.visual.transformer.resblocks
+    for i, block in enumerate(blocks):
+        zero = all(not t.any() for t in (block.attn.out_proj.weight, block.mlp.c_proj.weight))
+        assert zero == (i % GROW_STRIDE != 0 or i // GROW_STRIDE >= 4), i  # only the 8 new blocks start as identities
+    assert torch.equal(blocks[3].mlp.c_fc.weight, shallow.visual.transformer.resblocks[1].mlp.c_fc.weight)
+
+
+def test_grow_from_refuses_a_tower_that_does_not_fit(tmp_path, capsys):
+    from comma_bench.errors import UserError
+    from comma_bench.world.pretrain import grow_image_tower
+
+    _, deep = _shallow_tower_file(tmp_path, layers=5)  # block 4 would go to block 12 of 12
+    _, wide = _shallow_tower_file(tmp_path, layers=4, width=64)
+    for path in (deep, wide, tmp_path / "missing.safetensors"):
+        with pytest.raises(UserError, match=f"grow_from {str(path)!r}"):
+            grow_image_tower(build_model(), path)
+    out = str(tmp_path / "w.safetensors")
+    assert (
+        main(["world", "pretrain", "--out", out, "--grow-from", str(wide), "--vision-steps", "1", "--steps", "1"]) == 2
+    )
+    assert "not a shallower tower of the same width" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="grow_from"):
+        train(PretrainRecipe(vision_steps=0, steps=1, batch_size=8, grow_from=str(deep)), progress=False, workers=0)
+
+
+def test_pattern_mention_rate_sets_how_often_an_objects_fill_is_named():
+    import numpy as np
+
+    from comma_bench.world import corpus
+    from comma_bench.world.captions import Words, object_phrase
+    from comma_bench.world.concepts import PATTERN_NOUNS
+
+    rng = np.random.default_rng(0)
+    objects = [o for _ in range(400) for o in corpus.sample_scene(rng).objects if o.pattern != "plain"]
+    for rate, lo, hi in ((0.0, 0.0, 0.0), (0.25, 0.15, 0.35), (1.0, 1.0, 1.0)):
+        rng = np.random.default_rng(1)
+        phrases = [object_phrase(rng, o, words=Words(rng, pattern_rate=rate)) for o in objects]
+        named = [o.pattern in p or PATTERN_NOUNS[o.pattern] in p for o, p in zip(objects, phrases)]
+        assert lo <= sum(named) / len(named) <= hi, (rate, sum(named) / len(named))
