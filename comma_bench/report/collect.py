@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from comma_bench.errors import UserError
+from comma_bench.protocols import get_protocol, list_protocols
 from comma_bench.records import SCHEMA, canonical_json, read_record
 
 # Column order of the tidy frame; `axis:<path>` columns follow, sorted by path.
@@ -35,7 +36,7 @@ COLUMNS = (
     "status",  # finished | failed
     "kind",  # train | eval (eval = no training, e.g. zero-shot CLIP)
     "sweep",  # sweep name from the config, "" when the run was not part of a sweep
-    "protocol",  # base2novel | few_shot | cross_dataset | domain_generalization
+    "protocol",  # a `comma_bench.protocols` name: base2novel | few_shot | cross_dataset | domain_generalization
     "method",  # registry key
     "dataset",  # training / source dataset
     "targets",  # comma-separated target datasets (transfer protocols)
@@ -63,7 +64,6 @@ COLUMNS = (
 )
 AXIS_PREFIX = "axis:"
 STATUSES = ("finished", "failed")
-PROTOCOL_NAMES = ("base2novel", "few_shot", "cross_dataset", "domain_generalization")
 # Config fields that never change a number, or that identify a cell rather than a configuration.
 _NOT_CONFIG = {"seed", "dataset", "targets", "sweep", "axes", "data_root", "output_dir", "device", "num_workers"}
 
@@ -128,7 +128,8 @@ def validate_record(rec: dict[str, Any], path: Path) -> None:
     _check(isinstance(cfg, dict), path, "`config` must be an object")
     for key in ("method", "dataset", "protocol"):
         _check(isinstance(cfg.get(key), str) and cfg[key] != "", path, f"`config.{key}` must be a non-empty string")
-    _check(cfg["protocol"] in PROTOCOL_NAMES, path, f"`config.protocol` must be one of {', '.join(PROTOCOL_NAMES)}")
+    protocols = list_protocols()
+    _check(cfg["protocol"] in protocols, path, f"`config.protocol` must be one of {', '.join(protocols)}")
     for key in ("seed", "shots"):
         _check(isinstance(cfg.get(key), int) and not isinstance(cfg[key], bool), path, f"`config.{key}` must be an int")
     bb = cfg.get("backbone")
@@ -212,17 +213,6 @@ def _config_key(cfg: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(stable).encode()).hexdigest()[:12]
 
 
-def _role(protocol: str, dataset: str, targets: list[str], ev: dict[str, Any]) -> str:
-    """What one evaluation means for its protocol (see the module docstring of `tables`)."""
-    if protocol == "base2novel":
-        return {"base": "base", "new": "novel"}.get(ev["subset"], "other")
-    if protocol == "few_shot":
-        return "accuracy" if ev["dataset"] == dataset else "other"
-    if ev["dataset"] in targets:
-        return "target"
-    return "source" if ev["dataset"] == dataset else "other"
-
-
 def _fingerprint(rec: dict[str, Any]) -> str:
     data = rec.get("data")
     fp = data.get("split_fingerprint") if isinstance(data, dict) else None
@@ -275,6 +265,7 @@ def record_rows(loaded: LoadedRecord) -> list[dict[str, Any]]:
     if rec["status"] == "failed":
         # A failed run's partial evaluations are not results; one row keeps the run visible as failed.
         return [{**common, **empty_eval}]
+    protocol = get_protocol(cfg["protocol"])  # what each evaluation means for the protocol's tables
     rows = []
     for ev in rec["evals"]:
         rows.append(
@@ -282,7 +273,7 @@ def record_rows(loaded: LoadedRecord) -> list[dict[str, Any]]:
                 **common,
                 "eval_dataset": ev["dataset"],
                 "subset": ev["subset"],
-                "role": _role(cfg["protocol"], cfg["dataset"], targets, ev),
+                "role": protocol.role(cfg["dataset"], targets, ev),
                 "n_classes": ev.get("n_classes", math.nan),
                 "n_images": ev.get("n_images", math.nan),
                 "accuracy": float(ev["accuracy"]),

@@ -24,17 +24,21 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from comma_bench.config import BackboneConfig, OptimConfig, RunConfig
-from comma_bench.config.schema import PRECISIONS, PROTOCOLS
+from comma_bench.config.schema import PRECISIONS
 from comma_bench.errors import UserError
+from comma_bench.protocols import get_protocol, list_protocols
 from comma_bench.sweep import names, yamlio
 
+_PROTOCOLS = tuple(list_protocols())
+# The protocols that train on source datasets and evaluate `targets`, as the messages name them.
+_TRANSFER = " / ".join(p for p in _PROTOCOLS if get_protocol(p).needs_targets)
 # Top-level keys of a sweep file and what each is for (the README documents each in full).
 SCHEMA_KEYS: dict[str, str] = {
     "name": "sweep name; results go to OUTPUT/<name>/",
     "description": "free text shown in the plan",
-    "protocol": f"one of {', '.join(PROTOCOLS)}",
-    "datasets": "dataset keys (the source datasets for cross_dataset / domain_generalization)",
-    "targets": "cross_dataset / domain_generalization: datasets evaluated after source training",
+    "protocol": f"one of {', '.join(_PROTOCOLS)}",
+    "datasets": f"dataset keys (the source datasets for {_TRANSFER})",
+    "targets": f"{_TRANSFER}: datasets evaluated after source training",
     "methods": "method names, or a mapping name -> per-method overrides (method settings and `optim`)",
     "seeds": "list of seeds, or a range such as 1-20 (default [1, 2, 3])",
     "shots": "shots per class (default 16)",
@@ -103,7 +107,7 @@ class SweepSpec:
     """A validated sweep file (after `--set` overrides)."""
 
     name: str  # output subfolder and `RunConfig.sweep`
-    protocol: str  # one of PROTOCOLS
+    protocol: str  # a `comma_bench.protocols` name
     datasets: tuple[str, ...]  # run datasets (sources for cross_dataset / DG)
     methods: tuple[MethodEntry, ...]  # in file order
     seeds: tuple[int, ...] = (1, 2, 3)  # the official scripts: seeds 1-3
@@ -376,18 +380,18 @@ class _Validator:
         name = self.typed(doc["name"], str, "name")
         if not _NAME_RE.match(name):
             raise self.fail("name", f"{name!r} must be letters, digits, '_', '-' or '.' (it names a folder)")
-        protocol = self.typed(doc["protocol"], str, "protocol", PROTOCOLS)
+        protocol = self.typed(doc["protocol"], str, "protocol", _PROTOCOLS)
         dataset_names = names.dataset_names()
         datasets = self.str_list(doc["datasets"], "datasets", dataset_names, "dataset")
         targets = self.str_list(doc.get("targets", []), "targets", dataset_names, "dataset", allow_empty=True)
-        if protocol in ("cross_dataset", "domain_generalization"):
+        if get_protocol(protocol).needs_targets:
             if not targets:
                 raise self.fail("targets", f"protocol {protocol} needs a non-empty list of target datasets")
             both = [d for d in datasets if d in targets]
             if both:
                 raise self.fail("targets", f"{both[0]!r} is both a source (datasets) and a target")
         elif targets:
-            raise self.fail("targets", f"only for cross_dataset / domain_generalization, not {protocol}")
+            raise self.fail("targets", f"only for {_TRANSFER}, not {protocol}")
 
         methods = self.methods(doc["methods"])
         method_list = [m.name for m in methods]
