@@ -190,20 +190,24 @@ def average_cell(parts: Sequence[Cell], complete: bool, with_std: bool = False) 
 
 
 def merge_marks(*marks: str) -> str:
+    """The marks of a derived cell: each mark once, in the fixed order FEWER, FAILED."""
     joined = "".join(marks)
     return (FEWER if FEWER in joined else "") + (FAILED if FAILED in joined else "")
 
 
 def delta_cell(reproduced: Cell, published: float | None) -> Cell:
+    """Δ = reproduced − published, or no data when either side has none."""
     if reproduced.mean is None or published is None or is_nan(published):
         return Cell(None)
     return Cell(reproduced.mean - float(published))
 
 
 def seeds_text(cells: Sequence[Cell]) -> str:
+    """The Seeds column: the most seeds behind any of the row's cells."""
     n = max((c.n for c in cells), default=0)
     return str(n) if n else "0"
 
 
 def shots_label(k: int) -> str:
+    """`1 shot`, `4 shots`: the few-shot column and label text."""
     return f"{k} shot" if k == 1 else f"{k} shots"

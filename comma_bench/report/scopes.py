@@ -160,6 +160,7 @@ def label_runs(runs: pd.DataFrame, axes: Sequence[str], exclude: Sequence[str] =
 
 
 def variant_order(runs: pd.DataFrame, label_col: str, axes: Sequence[str]) -> list[str]:
+    """Labels in table order: methods in the papers' order, then axis values in value order."""
     firsts = runs.drop_duplicates(label_col)
     keyed = [
         (method_sort_key(rec["method"]), tuple(value_sort_key(rec[a]) for a in axes), rec[label_col])
@@ -281,10 +282,13 @@ def _check_configs(values: pd.DataFrame, notes: list[str]) -> None:
 
 
 def caption(scope: Scope, what: str) -> str:
+    """`<protocol title><what>: <setting>`, the caption of every table of a scope."""
     return f"{scope.spec.title}{what}: {scope.setting_text}"
 
 
 def common_notes(scope: Scope, table_rows: Sequence[Row]) -> tuple[str, ...]:
+    """The notes every table of a scope carries: what its marks mean (only those used), eval-only variants, and
+    the scope's collection notes."""
     marks = "".join(c.marks for r in table_rows for c in r.cells)
     notes = []
     if FEWER in marks:
@@ -313,5 +317,6 @@ def by_method(scope: Scope) -> list[list[str]]:
 
 
 def target_datasets(scope: Scope) -> list[str]:
+    """Every target dataset any run of a transfer scope evaluated, in table order."""
     ts = {t for s in scope.runs["targets"] for t in str(s).split(",") if t}
     return sorted(ts, key=dataset_sort_key)
