@@ -83,7 +83,7 @@ CONTEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RunCo
 class RunConfig:
     method: str  # registry key: zeroshot, coop, cocoop, maple, comma
     dataset: str  # training / evaluation dataset key (the source dataset for cross_dataset and DG)
-    protocol: str = "base2novel"  # one of PROTOCOLS
+    protocol: str = "base2novel"  # a `comma_bench.protocols` name (`list_protocols()`)
     targets: tuple[str, ...] = ()  # cross_dataset / DG: datasets evaluated zero-shot after source training
     shots: int = 16  # few-shot samples per class (Dassl's sampling); 0 or less = the full train split
     seed: int = 1  # Dassl SEED: seeds python, numpy and torch before the dataset and model are built
@@ -98,11 +98,12 @@ class RunConfig:
     axes: dict[str, Any] = field(default_factory=dict)  # sweep axes that produced this run, for ablation tables
 
     def __post_init__(self) -> None:
-        if self.protocol not in PROTOCOLS:
-            raise UserError(f"protocol: unknown {self.protocol!r}; valid protocols: {', '.join(PROTOCOLS)}")
+        from comma_bench.protocols import get_protocol  # here: protocols -> records -> this module at import
+
+        protocol = get_protocol(self.protocol)  # an unknown name is the registry's one-line error
         if self.precision not in PRECISIONS:
             raise UserError(f"precision: unknown {self.precision!r}; valid: {', '.join(PRECISIONS)}")
-        if self.protocol in ("cross_dataset", "domain_generalization") and not self.targets:
+        if protocol.needs_targets and not self.targets:
             raise UserError(f"protocol {self.protocol!r} needs at least one target dataset (targets)")
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-PROTOCOL_CHOICES = ("base2novel", "few_shot", "cross_dataset", "domain_generalization")
+from comma_bench.protocols import list_protocols
 
 
 def _common(p: argparse.ArgumentParser, *, default_method: str | None) -> None:
@@ -19,7 +19,7 @@ def _common(p: argparse.ArgumentParser, *, default_method: str | None) -> None:
         else "a method that needs no training: zeroshot (the others: `comma-bench train --method NAME`)",
     )
     p.add_argument("--dataset", required=True, help="dataset key (`comma-bench datasets list`)")
-    p.add_argument("--protocol", default="base2novel", choices=PROTOCOL_CHOICES)
+    p.add_argument("--protocol", default="base2novel", choices=list_protocols())
     p.add_argument("--targets", default="", help="comma-separated target datasets (cross_dataset / DG)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--shots", type=int, default=16, help="few-shot K (<= 0: the whole train split)")

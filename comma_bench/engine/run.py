@@ -28,8 +28,9 @@ from comma_bench.engine.loop import fit
 from comma_bench.engine.seeding import set_seed
 from comma_bench.errors import UserError
 from comma_bench.methods import build, get_method_spec
+from comma_bench.protocols import get_protocol
 from comma_bench.record_schema import RunRecord
-from comma_bench.records import harmonic_mean, run_id, utc_now, versions
+from comma_bench.records import run_id, utc_now, versions
 
 
 def resolve_device(device: str) -> torch.device:
@@ -108,9 +109,11 @@ def execute_run(
         torch.cuda.reset_peak_memory_stats(device)
 
     set_seed(config.seed)
-    subsample = "base" if config.protocol == "base2novel" else "all"
+    protocol = get_protocol(config.protocol)
     shots = config.shots
-    data = load_dataset(config.dataset, config.data_root, shots=shots, seed=config.seed, subsample=subsample)
+    data = load_dataset(
+        config.dataset, config.data_root, shots=shots, seed=config.seed, subsample=protocol.train_subsample
+    )
     bb = load_backbone(
         config.backbone.model,
         config.backbone.pretrained,
@@ -200,21 +203,12 @@ def execute_run(
         )
         return m["accuracy"]
 
-    if config.protocol == "base2novel":
-        base = run_eval(data, "base")
-        new_data = load_dataset(config.dataset, config.data_root, shots=shots, seed=config.seed, subsample="new")
-        novel = run_eval(new_data, "new")
-        metrics = {"base": base, "novel": novel, "hm": harmonic_mean(base, novel)}
-    elif config.protocol == "few_shot":
-        metrics = {"accuracy": run_eval(data, "all")}
-    else:  # cross_dataset, domain_generalization: train once on the source, evaluate on every target
-        metrics = {"source": run_eval(data, "all")}
-        targets = []
-        for key in config.targets:
-            target = load_dataset(key, config.data_root, shots=0, seed=config.seed, subsample="all")
-            metrics[key] = run_eval(target, "all")
-            targets.append(metrics[key])
-        metrics["target_mean"] = sum(targets) / len(targets)
+    def load(key: str, k: int, subsample: str) -> Any:  # the protocol's other splits / target datasets
+        return load_dataset(key, config.data_root, shots=k, seed=config.seed, subsample=subsample)
+
+    metrics = protocol.evaluate(
+        data, run_eval=run_eval, load=load, dataset=config.dataset, shots=shots, targets=config.targets
+    )
     eval_s = time.perf_counter() - t_eval
 
     return RunRecord(

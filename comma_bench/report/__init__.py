@@ -4,9 +4,10 @@
 - `generate_report(paths, out_dir, formats=("md", "pdf", "tex", "csv")) -> ReportResult`.
 
 The pipeline is `collect` -> `tables.build_tables` (numbers) -> `plots` (figures drawn from the tables) ->
-`render` (Markdown, PDF via `pdf`, LaTeX via `latex`, CSV). Beside the tables, `intervals` (seed statistics with
-confidence intervals), `paired` (paired comparisons between methods) and `provenance` (split fingerprints) add their
-sections; their numbers come from `stats` (scipy).
+`render` (Markdown, PDF via `pdf`, LaTeX via `latex`, CSV). Tables are built per scope (`scopes`) from shared cells
+(`cells`); each protocol's main table lives with its protocol (`comma_bench.protocols.tables`). Beside the tables,
+`intervals` (seed statistics with confidence intervals), `paired` (paired comparisons between methods) and
+`provenance` (split fingerprints) add their sections; their numbers come from `stats` (scipy).
 
 `collect` is imported here eagerly: `comma_bench.report.collect` is also the name of a submodule, and a lazy
 attribute would be replaced by that module as soon as anything imported it. That module imports pandas only when it

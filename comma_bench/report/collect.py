@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from comma_bench.config.schema import CONTEXT_FIELDS
 from comma_bench.errors import UserError
+from comma_bench.protocols import get_protocol
 from comma_bench.record_schema import SCHEMA, SCHEMA_PREFIX, EvalResult, RunRecord
 from comma_bench.records import canonical_json, read_record
 
@@ -41,7 +42,7 @@ COLUMNS = (
     "status",  # finished | failed
     "kind",  # train | eval (eval = no training, e.g. zero-shot CLIP)
     "sweep",  # sweep name from the config, "" when the run was not part of a sweep
-    "protocol",  # base2novel | few_shot | cross_dataset | domain_generalization
+    "protocol",  # a `comma_bench.protocols` name: base2novel | few_shot | cross_dataset | domain_generalization
     "method",  # registry key
     "dataset",  # training / source dataset
     "targets",  # comma-separated target datasets (transfer protocols)
@@ -158,14 +159,8 @@ def _config_key(cfg: dict[str, Any]) -> str:
 
 
 def _role(protocol: str, dataset: str, targets: list[str], ev: EvalResult) -> str:
-    """What one evaluation means for its protocol (see the module docstring of `tables`)."""
-    if protocol == "base2novel":
-        return {"base": "base", "new": "novel"}.get(ev.subset, "other")
-    if protocol == "few_shot":
-        return "accuracy" if ev.dataset == dataset else "other"
-    if ev.dataset in targets:
-        return "target"
-    return "source" if ev.dataset == dataset else "other"
+    """What one evaluation means for its protocol's tables: the protocol object says (`Protocol.role`)."""
+    return get_protocol(protocol).role(dataset, targets, ev.model_dump())
 
 
 def _nan_if_none(x: Any) -> Any:

@@ -13,19 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from comma_bench.records import harmonic_mean
+from comma_bench.report.cells import NO_DATA, Cell, Row, Table, dataset_sort_key, shots_label
+from comma_bench.report.scopes import Scope
 from comma_bench.report.stats import CONFIDENCE, summarize
-from comma_bench.report.tables import (
-    NO_DATA,
-    PROTOCOL_TITLES,
-    Cell,
-    Row,
-    Scope,
-    Table,
-    _mean_column,
-    _shots_label,
-    dataset_sort_key,
-)
 
 STATS_CONVENTIONS = (
     "Seed statistics: mean ± population std (ddof=0) [95 % confidence interval of the mean], the interval "
@@ -40,15 +30,6 @@ STATS_CONVENTIONS = (
     "Split fingerprints hash the few-shot train images (paths relative to the dataset folder, labels, class names) "
     "and the base/novel class lists: equal fingerprints mean the same training images."
 )
-
-_METRIC_COLUMNS = {"base2novel": ("Base", "Novel", "HM"), "few_shot": ("Accuracy",)}
-HEADLINE = {"base2novel": "HM", "few_shot": "Accuracy", "cross_dataset": "Target mean"}
-HEADLINE["domain_generalization"] = "Shifted mean"
-
-
-def metric_columns(protocol: str) -> tuple[str, ...]:
-    """The metrics of the seed-statistics table and of the paired comparisons, headline last."""
-    return _METRIC_COLUMNS.get(protocol, ("Source acc.", _mean_column(protocol)))
 
 
 def run_metrics(scope: Scope) -> pd.DataFrame:
@@ -67,18 +48,8 @@ def run_metrics(scope: Scope) -> pd.DataFrame:
     def col(name: str) -> pd.Series:
         return v[name].astype(float) if name in v else pd.Series(np.nan, index=v.index)
 
-    if scope.protocol == "base2novel":
-        base, novel = col("base"), col("novel")
-        out["Base"], out["Novel"] = base, novel
-        out["HM"] = [
-            np.nan if np.isnan(b) or np.isnan(n) else harmonic_mean(b, n) for b, n in zip(base, novel, strict=True)
-        ]
-    elif scope.protocol == "few_shot":
-        out["Accuracy"] = col("accuracy")
-    else:
-        out["Source acc."] = col("source")
-        targets = sorted(c for c in v.columns if c.startswith("target:"))
-        out[_mean_column(scope.protocol)] = v[targets].astype(float).mean(axis=1) if targets else np.nan
+    for name, values in scope.spec.tables().seed_metrics(v, col).items():
+        out[name] = values
     return out.reset_index(drop=True)
 
 
@@ -96,8 +67,9 @@ def ci_table(scope: Scope) -> Table:
     per-seed averages; only seeds present on every dataset of the variant enter it.
     """
     m = run_metrics(scope)
-    cols = metric_columns(scope.protocol)
-    few = scope.protocol == "few_shot"
+    tables_of = scope.spec.tables()
+    cols = scope.spec.metric_columns
+    few = scope.spec.shots_are_columns
     order = {v: i for i, v in enumerate(scope.variants)}
     rows: list[Row] = []
     keys = ["dataset", "variant", *(["shots"] if few else [])]
@@ -109,7 +81,7 @@ def ci_table(scope: Scope) -> Table:
         if few:
             sel &= m["shots"] == key["shots"]
         sub = m[sel].sort_values("seed")
-        labels = (key["dataset"], key["variant"], *((_shots_label(int(key["shots"])),) if few else ()))
+        labels = (key["dataset"], key["variant"], *((shots_label(int(key["shots"])),) if few else ()))
         cells = tuple(_cell(sub[c]) for c in cols)
         rows.append(Row(key["dataset"], labels, cells, "result", str(len(sub))))
     if not few and len(scope.datasets) > 1:
@@ -119,25 +91,20 @@ def ci_table(scope: Scope) -> Table:
             per_seed = sub.groupby("seed")
             complete = [s for s, g in per_seed if g["dataset"].nunique() == n_ds]
             avg = sub[sub["seed"].isin(complete)].groupby("seed")[list(cols)].mean()
-            if scope.protocol == "base2novel" and len(avg):
-                avg["HM"] = [harmonic_mean(b, n) for b, n in zip(avg["Base"], avg["Novel"], strict=True)]
+            avg = tables_of.seed_average(avg)
             cells = tuple(_cell(avg[c]) if len(avg) else Cell(None) for c in cols)
             rows.append(Row("Average", ("Average", variant), cells, "average", str(len(avg))))
     notes = [
         f"Mean ± population std [{CONFIDENCE * 100:g} % t interval of the mean] over seeds; n=1: one seed, no "
         "interval.",
     ]
-    if scope.protocol == "base2novel":
-        notes.append(
-            "HM here is the mean of the per-seed HMs; an Average row averages each seed over the datasets, "
-            "then summarises those per-seed averages (its HM from the per-seed average base and novel)."
-        )
+    notes += tables_of.ci_notes
     notes += zero_spread_notes(scope, m)
     if any(c.mean is None for r in rows for c in r.cells):
         notes.append(f"{NO_DATA}: no finished run.")
     return Table(
         key=f"{scope.key}-ci",
-        title=f"{PROTOCOL_TITLES[scope.protocol]}, seed statistics: {scope.setting_text}",
+        title=f"{scope.spec.title}, seed statistics: {scope.setting_text}",
         protocol=scope.protocol,
         label_columns=("Dataset", "Method", *(("Shots",) if few else ())),
         value_columns=cols,
@@ -151,7 +118,7 @@ def ci_table(scope: Scope) -> Table:
 def zero_spread_notes(scope: Scope, m: pd.DataFrame) -> list[str]:
     """Say so when a method that does not train has one value per dataset or the same value on every seed."""
     notes = []
-    headline = metric_columns(scope.protocol)[-1]
+    headline = scope.spec.headline
     for variant in scope.variants:
         if not scope.eval_only.get(variant):
             continue

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from comma_bench.report.tables import Table
+from comma_bench.report.cells import Table
 from comma_bench.report.text import TextTable, text_table
 
 _SPECIAL = {

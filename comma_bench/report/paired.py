@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from comma_bench.report.intervals import HEADLINE, metric_columns, run_metrics
+from comma_bench.report.intervals import run_metrics
 from comma_bench.report.latex import booktabs, escape
+from comma_bench.report.scopes import Scope
 from comma_bench.report.stats import PairedDifference, paired_difference, with_holm
-from comma_bench.report.tables import PROTOCOL_TITLES, Scope
 from comma_bench.report.text import TextTable
 
 ALPHA = 0.05  # Holm-corrected p below this is marked
@@ -74,16 +74,16 @@ def paired_comparisons(scope: Scope) -> PairedComparisons | None:
     if len(scope.variants) < 2:
         return None
     m = run_metrics(scope)
-    few = scope.protocol == "few_shot"
+    few = scope.spec.shots_are_columns
     comps: list[Comparison] = []
-    for metric in metric_columns(scope.protocol):
+    for metric in scope.spec.metric_columns:
         family = []
         for a, b in itertools.combinations(scope.variants, 2):
             xa, xb, n_ds = _pairs(m, a, b, metric, few)
             family.append((a, b, paired_difference(xa, xb), n_ds))
         corrected = with_holm([r for _, _, r, _ in family])
         comps += [Comparison(a, b, metric, r, n) for (a, b, _, n), r in zip(family, corrected, strict=True)]
-    headline = HEADLINE[scope.protocol]
+    headline = scope.spec.headline
     family = sum(1 for c in comps if c.metric == headline and c.result.p is not None)
     notes = [
         "Δ = row − column on matched (dataset, seed) pairs"
@@ -97,7 +97,7 @@ def paired_comparisons(scope: Scope) -> PairedComparisons | None:
         notes.append("—: the two methods share no (dataset, seed) pair.")
     return PairedComparisons(
         key=f"{scope.key}-paired",
-        title=f"{PROTOCOL_TITLES[scope.protocol]}, paired comparisons: {scope.setting_text}",
+        title=f"{scope.spec.title}, paired comparisons: {scope.setting_text}",
         protocol=scope.protocol,
         headline=headline,
         variants=tuple(scope.variants),

@@ -22,13 +22,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from comma_bench.report.tables import Cell, Table, method_sort_key
+from comma_bench.protocols import get_protocol
+from comma_bench.report.cells import Cell, Table, method_sort_key
 
 DPI = 150
 PALETTE = "colorblind"
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "<", ">", "h")
-_METRIC = {"base2novel": "HM", "few_shot": "Accuracy", "cross_dataset": "Target mean"}
-_METRIC["domain_generalization"] = "Shifted mean"
 
 
 @dataclass(frozen=True)
@@ -203,10 +202,10 @@ def _as_numbers(values: Sequence[str]) -> list[float] | None:
 def figure_ablation(table: Table, colors: dict[str, Any]) -> Figure | None:
     """Axis value → metric, one line per method, error bars over seeds.
 
-    Base-to-novel ablations get three panels (base, novel and HM accuracy), so a shots ablation shows how both
-    accuracies move, not only their HM; other protocols get their headline metric.
+    The protocol picks the panels (`ablation_plot_metrics`): base-to-novel draws base, novel and HM, the others
+    their headline metric.
     """
-    metrics = list(table.value_columns) if table.protocol == "base2novel" else [_METRIC[table.protocol]]
+    metrics = list(get_protocol(table.protocol).tables().ablation_plot_metrics())
     cols = [table.value_columns.index(m) for m in metrics]
     rows = [r for r in _rows(table) if any(r.cells[j].mean is not None for j in cols)]
     if not rows:
@@ -363,18 +362,7 @@ def _figures_for(table: Table, colors: dict[str, Any]) -> list[tuple[str, str, F
         return [(f"{table.key}-distribution", f"Spread over seeds: {table.title}", figure_distribution(table, colors))]
     if table.kind == "ablation":
         return [(table.key, f"Metrics vs {table.label_columns[-1]}: {table.title}", figure_ablation(table, colors))]
-    if table.protocol == "base2novel":
-        return [
-            (f"{table.key}-hm", f"HM per dataset: {table.title}", figure_hm_bars(table, colors)),
-            (
-                f"{table.key}-base-novel",
-                f"Base vs novel with HM iso-curves: {table.title}",
-                figure_base_novel(table, colors),
-            ),
-        ]
-    if table.protocol == "few_shot":
-        return [(f"{table.key}-curves", f"Accuracy vs shots: {table.title}", figure_few_shot(table, colors))]
-    return []
+    return list(get_protocol(table.protocol).tables().figures(table, colors))
 
 
 def report_colors(tables: Sequence[Table]) -> dict[str, Any]:

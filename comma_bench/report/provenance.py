@@ -13,7 +13,7 @@ import hashlib
 
 import pandas as pd
 
-from comma_bench.report.tables import dataset_sort_key
+from comma_bench.report.cells import dataset_sort_key
 from comma_bench.report.text import TextTable
 
 HEADER = ("Dataset", "Shots", "Seeds", "Combined", "Per seed")

@@ -18,26 +18,20 @@ from io import StringIO
 
 import pandas as pd
 
+from comma_bench.protocols import get_protocol
+
 # The setting every published number was measured in (the papers' tables).
 PUBLISHED_MODEL = "ViT-B-16"
 PUBLISHED_PRETRAINED = "openai"
 PUBLISHED_SHOTS = 16
-# Protocols that have published numbers, with their CSV file.
-_FILES = {
-    "base2novel": "published_base2novel.csv",
-    "cross_dataset": "published_cross_dataset.csv",
-    "domain_generalization": "published_domain_generalization.csv",
-}
 # The source dataset of every published cross-dataset / domain-generalisation row.
 PUBLISHED_TRANSFER_SOURCE = "imagenet"
-# The cross-dataset CSV names its source column `source_imagenet`, the DG CSV names it `imagenet`.
-_SOURCE_COLUMN = {"cross_dataset": "source_imagenet", "domain_generalization": "imagenet"}
 
 
 def matches_published(protocol: str, backbone_model: str, backbone_pretrained: str, shots: int | float) -> bool:
     """True when reproduced runs of this setting may be compared with the published numbers."""
     return (
-        protocol in _FILES
+        get_protocol(protocol).published_csv is not None
         and backbone_model == PUBLISHED_MODEL
         and backbone_pretrained == PUBLISHED_PRETRAINED
         and shots == PUBLISHED_SHOTS
@@ -46,7 +40,7 @@ def matches_published(protocol: str, backbone_model: str, backbone_pretrained: s
 
 @functools.cache
 def _read(protocol: str) -> pd.DataFrame:
-    text = resources.files("comma_bench.report").joinpath("reference", _FILES[protocol]).read_text()
+    text = resources.files("comma_bench.report").joinpath("reference", get_protocol(protocol).published_csv).read_text()
     return pd.read_csv(StringIO(text))
 
 
@@ -71,10 +65,11 @@ def published_transfer(protocol: str) -> pd.DataFrame:
     `column` is `"source"` for the ImageNet source accuracy, a dataset key for each target, and `"target_mean"` for
     the published mean over the targets, the same names the reproduced transfer tables use.
     """
-    if protocol not in _SOURCE_COLUMN:
+    source_column = get_protocol(protocol).published_source_column
+    if source_column is None:
         raise ValueError(f"no published transfer numbers for protocol {protocol!r}")
     wide = _read(protocol)
-    rename = {_SOURCE_COLUMN[protocol]: "source", "average": "target_mean"}
+    rename = {source_column: "source", "average": "target_mean"}
     rows = []
     for _, rec in wide.iterrows():
         for col in wide.columns:

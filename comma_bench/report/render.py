@@ -25,20 +25,12 @@ from pathlib import Path
 import pandas as pd
 
 from comma_bench.errors import UserError
+from comma_bench.protocols import get_protocol, protocol_rank
 from comma_bench.report import paired, provenance
+from comma_bench.report.cells import dataset_sort_key, method_sort_key
 from comma_bench.report.collect import collect
 from comma_bench.report.intervals import STATS_CONVENTIONS, ci_table
-from comma_bench.report.tables import (
-    CONVENTIONS,
-    PROTOCOL_TITLES,
-    Gaps,
-    Table,
-    build_scopes,
-    build_tables,
-    dataset_sort_key,
-    find_gaps,
-    method_sort_key,
-)
+from comma_bench.report.tables import CONVENTIONS, Gaps, Table, build_scopes, build_tables, find_gaps
 from comma_bench.report.text import TextTable, markdown_table, plain_table
 
 FORMATS = ("md", "pdf", "tex", "csv")
@@ -101,7 +93,7 @@ def summary_lines(frame: pd.DataFrame, generated: dt.datetime) -> list[str]:
     lines = [
         f"Generated: {generated.strftime('%Y-%m-%d %H:%M:%S')} UTC",
         f"Sweeps: {', '.join(_sweeps(frame)) or '(none recorded)'}",
-        "Protocols: " + ", ".join(sorted(runs["protocol"].unique(), key=list(PROTOCOL_TITLES).index)),
+        "Protocols: " + ", ".join(sorted(runs["protocol"].unique(), key=protocol_rank)),
         "Methods: " + ", ".join(sorted(runs["method"].unique(), key=method_sort_key)),
         "Datasets: " + ", ".join(sorted(runs["dataset"].unique(), key=dataset_sort_key)),
         "Backbones: "
@@ -159,7 +151,7 @@ def render_markdown(
     for table in tables:
         if table.protocol != protocol:
             protocol = table.protocol
-            out += [f"## {PROTOCOL_TITLES[protocol]}", ""]
+            out += [f"## {get_protocol(protocol).title}", ""]
         body = [markdown_table(table), ""]
         body += [f"{note}  " for note in table.notes]
         if table.notes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from comma_bench.report.tables import NO_DATA, Cell, Row, Table
+from comma_bench.report.cells import NO_DATA, Cell, Row, Table
 
 DECIMALS = 2  # accuracies are printed with two decimals, as in the papers
 

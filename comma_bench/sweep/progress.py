@@ -11,9 +11,11 @@ import sys
 import time
 from typing import TextIO
 
+from comma_bench.protocols import get_protocol, list_protocols
 from comma_bench.sweep.trial import Outcome
 
-_HEADLINE = ("hm", "accuracy", "target_mean")  # the protocol's main number, shown beside each finished run
+# Each protocol's main number (`hm`, `accuracy`, `target_mean`), shown beside each finished run.
+_HEADLINE = tuple(dict.fromkeys(get_protocol(p).headline_key for p in list_protocols()))
 
 
 def fmt_duration(seconds: float) -> str:

@@ -49,7 +49,7 @@ class SweepSpec:
     """A validated sweep file (after `--set` overrides)."""
 
     name: str  # output subfolder and `RunConfig.sweep`
-    protocol: str  # one of PROTOCOLS
+    protocol: str  # a `comma_bench.protocols` name
     datasets: tuple[str, ...]  # run datasets (sources for cross_dataset / DG)
     methods: tuple[MethodEntry, ...]  # in file order
     seeds: tuple[int, ...] = (1, 2, 3)  # the official scripts: seeds 1-3
