@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from comma_bench.config.paths import dataclass_hints
 from comma_bench.config.schema import PRECISIONS, PROTOCOLS, BackboneConfig
 from comma_bench.errors import UserErrors
+from comma_bench.protocols import get_protocol
 from comma_bench.sweep import names
 from comma_bench.sweep.checks import (
     Loc,
@@ -43,7 +44,8 @@ from comma_bench.sweep.checks import (
 from comma_bench.sweep.spec import Case, MethodEntry, Resources, Rule, SweepSpec
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # the sweep name is a folder name
-TRANSFER = ("cross_dataset", "domain_generalization")  # the protocols that evaluate target datasets
+# The protocols that evaluate target datasets: the protocol objects say (`Protocol.needs_targets`).
+TRANSFER = tuple(p for p in PROTOCOLS if get_protocol(p).needs_targets)
 
 # Top-level keys of a sweep file and what each is for (the README documents each in full).
 SCHEMA_KEYS: dict[str, str] = {

@@ -137,3 +137,11 @@ def test_no_module_outside_protocols_branches_on_a_protocol_name():
             if _BRANCH.search(line):
                 offenders.append(f"{rel}:{i}: {line.strip()}")
     assert offenders == []
+
+
+def test_the_config_protocol_names_are_the_protocol_objects():
+    """`config.schema.PROTOCOLS` (record validation, `comma-bench list protocols`) names exactly these objects."""
+    from comma_bench.config.schema import PROTOCOL_REGISTRY, PROTOCOLS
+
+    assert tuple(list_protocols()) == PROTOCOLS
+    assert tuple(PROTOCOL_REGISTRY.names()) == PROTOCOLS
