@@ -162,9 +162,9 @@ def test_run_ids_hash_the_effective_precision_not_the_device(tmp_path):
 @pytest.mark.parametrize(
     ("methods", "expected"),
     [
-        # each method's own check: IVLP bounds its vision depth by the 4 layers of world-tiny's image tower
-        ("ivlp: {text_depth: 4, vision_depth: 6}", "method_config.vision_depth=6 must be between 1 and 4"),
-        ("vpt: {}", "method_config.prompt_depth=12 must be between 1 and 4, the number of layers of world-tiny"),
+        # each method's own check: IVLP bounds its vision depth by the 12 layers of world-tiny's image tower
+        ("ivlp: {text_depth: 4, vision_depth: 13}", "method_config.vision_depth=13 must be between 1 and 12"),
+        ("vpt: {prompt_depth: 13}", "method_config.prompt_depth=13 must be between 1 and 12, the number of layers of"),
     ],
 )
 def test_planning_runs_each_methods_own_backbone_check(tmp_path, methods, expected):

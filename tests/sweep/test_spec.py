@@ -16,7 +16,7 @@ SWEEPS = sorted((REPO / "sweeps").glob("*.yaml"))
 
 # Every shipped sweep and the number of runs it must expand to (a new file must be added here).
 EXPECTED_RUNS = {
-    "quickstart": 45,  # 3 world datasets x 5 methods x 3 seeds
+    "quickstart": 39,  # 3 world datasets x (4 methods x 3 seeds + zero-shot once)
     "base2novel": 11 * 3 * 5,
     "cross_dataset": 5 * 3,  # one source-trained run per (method, seed), evaluated on every target
     "domain_generalization": 5 * 3,
@@ -25,7 +25,7 @@ EXPECTED_RUNS = {
     "ablation_kd_weight": 11 * 3 * (6 + 1),  # MaPLe reference once per dataset and seed
     "ablation_shots": 11 * 3 * (4 * 5) + 11 * 3,
     "ablation_comma_components": 11 * 3 * (6 + 1),
-    "world_ablation_prompt_depth": 3 * 2 * 2 * 4,
+    "world_ablation_prompt_depth": 3 * 2 * 2 * 6,  # J in {1, 3, 5, 7, 9, 11}
     "world_ablation_kd_weight": 3 * 2 * (5 + 1),
     "world_ablation_shots": 3 * 2 * (4 * 4) + 3 * 2,
     "world_ablation_comma_components": 3 * 2 * (6 + 1),
