@@ -37,6 +37,14 @@ class ProtocolTables:
         """The `metric_columns` cells of one ablation cell on one dataset (`shots` only if shots are columns)."""
         raise NotImplementedError
 
+    @staticmethod
+    def cell_rows(values: pd.DataFrame, variant: str, dataset: str, shots: int | None) -> pd.DataFrame:
+        """The per-seed rows behind one ablation cell on one dataset, in seed order (`shots` only if columns)."""
+        sub = values[(values["variant"] == variant) & (values["dataset"] == dataset)]
+        if shots is not None:
+            sub = sub[sub["shots"] == shots]
+        return sub.sort_values("seed")
+
     def average_cells(self, parts: list[tuple[Cell, ...]], complete: bool) -> tuple[Cell, ...]:
         """Average per-dataset cells column by column, ± the mean of the per-dataset stds."""
         ncols = len(self.protocol.metric_columns)

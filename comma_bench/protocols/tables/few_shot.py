@@ -60,10 +60,7 @@ class FewShotTables(ProtocolTables):
     def dataset_cells(
         self, scope: Scope, values: pd.DataFrame, variant: str, dataset: str, shots: int | None
     ) -> tuple[Cell, ...]:
-        sub = values[(values["variant"] == variant) & (values["dataset"] == dataset)]
-        if shots is not None:
-            sub = sub[sub["shots"] == shots]
-        sub = sub.sort_values("seed")
+        sub = self.cell_rows(values, variant, dataset, shots)
         acc = sub["accuracy"] if "accuracy" in sub else pd.Series(dtype=float)
         return (seed_cell(acc, scope.expected(variant), scope.failed_count(variant, dataset, shots)),)
 

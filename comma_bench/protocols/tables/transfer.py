@@ -96,10 +96,7 @@ class TransferTables(ProtocolTables):
     def dataset_cells(
         self, scope: Scope, values: pd.DataFrame, variant: str, dataset: str, shots: int | None
     ) -> tuple[Cell, ...]:
-        sub = values[(values["variant"] == variant) & (values["dataset"] == dataset)]
-        if shots is not None:
-            sub = sub[sub["shots"] == shots]
-        sub = sub.sort_values("seed")
+        sub = self.cell_rows(values, variant, dataset, shots)
         failed = scope.failed_count(variant, dataset, shots)
         expected = scope.expected(variant)
         source = seed_cell(sub.get("source", []), expected, failed)
