@@ -3,7 +3,8 @@
 Every kind is read from its live registry (`comma_bench.registry`), so a method added as one file in `baselines/`
 is listed without any other change. PATTERN is an fnmatch glob on the names (`'co*'`, `'world/*'`); a pattern that
 matches nothing prints nothing and exits 0 (an empty listing is an answer, not an error). `models` lists the
-built-in backbones first, then every open_clip architecture.
+built-in backbones first, then every open_clip architecture. `--long` adds what a registry knows of each entry beside
+its name: a protocol's one-line summary, a method's paper.
 
 This module is imported to build the parser, so it imports the registries only inside the handler.
 """
@@ -39,10 +40,25 @@ def _datasets(pattern: str) -> list[str]:
 
 
 def _protocols(pattern: str) -> list[str]:
-    from comma_bench.config.schema import PROTOCOL_REGISTRY
+    from comma_bench.protocols import list_protocols
 
-    return PROTOCOL_REGISTRY.names(pattern)
+    return list_protocols(pattern)
 
+
+def _describe_method(name: str) -> str:
+    from comma_bench.methods import get_method_spec
+
+    return get_method_spec(name).paper
+
+
+def _describe_protocol(name: str) -> str:
+    from comma_bench.protocols import get_protocol
+
+    return get_protocol(name).summary
+
+
+# What `--long` prints beside a name, for the kinds whose entries carry a description.
+DESCRIBERS: dict[str, Callable[[str], str]] = {"methods": _describe_method, "protocols": _describe_protocol}
 
 LISTERS: dict[str, Callable[[str], list[str]]] = {
     "methods": _methods,
@@ -58,10 +74,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("kind", choices=KINDS, help="what to list")
     parser.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern on the names (default: all)")
+    parser.add_argument(
+        "--long", action="store_true", help="also print each entry's description (methods: paper; protocols: summary)"
+    )
     parser.set_defaults(func=_list)
 
 
 def _list(args: argparse.Namespace) -> int:
-    for name in LISTERS[args.kind](args.pattern):
-        print(name)
+    names = LISTERS[args.kind](args.pattern)
+    describe = DESCRIBERS.get(args.kind) if args.long else None
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        print(f"{name:<{width}}  {describe(name)}" if describe else name)
     return 0

@@ -77,11 +77,6 @@ def run_id(config: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(stable).encode()).hexdigest()[:12]
 
 
-def harmonic_mean(base: float, novel: float) -> float:
-    """HM = 2BN/(B+N), 0 when both are 0 (the HM of the CoCoOp and MaPLe papers)."""
-    return 0.0 if base + novel == 0 else 2.0 * base * novel / (base + novel)
-
-
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(

@@ -1,7 +1,7 @@
 """One registry for every named thing: methods, datasets, backbones and protocols.
 
 Each kind keeps a `Registry` instance next to the type it holds (`methods/registry.py`, `data/registry.py`,
-`clip/zoo.py`, `config/schema.py`). They share:
+`clip/zoo.py`, `protocols/registry.py`). They share:
 
 - **registration** with `registry.add(name, entry)` or the decorator `@registry.register(name)`; a second entry
   under one name is a programming error (timm's `@register_model` warns; here it raises, so two plugins can never

@@ -96,9 +96,9 @@ def test_listing_datasets_and_protocols_imports_neither_torch_nor_pandas():
     code = (
         "import sys\n"
         "from comma_bench.data.registry import list_datasets\n"
-        "from comma_bench.config.schema import PROTOCOL_REGISTRY\n"
+        "from comma_bench.protocols import list_protocols\n"
         "assert 'world/shapes' in list_datasets() and 'oxford_pets' in list_datasets()\n"
-        "assert PROTOCOL_REGISTRY.names()[0] == 'base2novel'\n"
+        "assert list_protocols()[0] == 'base2novel'\n"
         "print(sorted(m for m in ('torch', 'pandas', 'ray') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -119,6 +119,15 @@ def test_cli_lists_every_kind_with_a_pattern(capsys):
     assert models[:2] == ["test-tiny", "world-tiny"] and "convnext_tiny" in models  # built-in first, then open_clip
     assert main(["list", "methods", "nothing*"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_cli_long_listing_reads_each_entry_description_from_its_object(capsys):
+    assert main(["list", "protocols", "few*", "--long"]) == 0
+    assert capsys.readouterr().out == "few_shot  train and test on all classes with K shots per class (CoOp)\n"
+    assert main(["list", "methods", "coop", "--long"]) == 0
+    assert capsys.readouterr().out == "coop  Zhou et al., Learning to Prompt for Vision-Language Models (IJCV'22)\n"
+    assert main(["list", "datasets", "world/shapes", "--long"]) == 0  # datasets carry no description: names only
+    assert capsys.readouterr().out == "world/shapes\n"
 
 
 def test_cli_list_rejects_an_unknown_kind(capsys):

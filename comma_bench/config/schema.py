@@ -17,30 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from comma_bench.errors import UserError
-from comma_bench.registry import Registry
+from comma_bench.protocols import get_protocol, list_protocols
 
-PROTOCOLS = ("base2novel", "few_shot", "cross_dataset", "domain_generalization")
-
-# The evaluation protocols by name, for `comma-bench list protocols`; an entry is the protocol's one-line summary.
-PROTOCOL_REGISTRY: Registry[str] = Registry(
-    "protocol",
-    marker="register_protocol",
-    sort_key=lambda name, _entry: (PROTOCOLS.index(name) if name in PROTOCOLS else len(PROTOCOLS), name),
-)
-
-
-def register_protocol(name: str, summary: str) -> str:
-    """Add a protocol under `name`; modules elsewhere that call this are found by the registry on first lookup."""
-    return PROTOCOL_REGISTRY.add(name, summary)
-
-
-for _name, _summary in (
-    ("base2novel", "train on the base half of the classes, test on base and novel; HM of the two (CoCoOp)"),
-    ("few_shot", "train and test on all classes with K shots per class (CoOp)"),
-    ("cross_dataset", "train on a source dataset, test zero-shot on other target datasets (CoCoOp)"),
-    ("domain_generalization", "train on ImageNet, test on its shifted variants -V2, -Sketch, -A, -R (CoCoOp)"),
-):
-    register_protocol(_name, _summary)
+# The protocol names, read from the protocol registry (the protocol objects are their one owner).
+PROTOCOLS: tuple[str, ...] = tuple(list_protocols())
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
@@ -98,8 +78,6 @@ class RunConfig:
     axes: dict[str, Any] = field(default_factory=dict)  # sweep axes that produced this run, for ablation tables
 
     def __post_init__(self) -> None:
-        from comma_bench.protocols import get_protocol  # here: protocols -> records -> this module at import
-
         protocol = get_protocol(self.protocol)  # an unknown name is the registry's one-line error
         if self.precision not in PRECISIONS:
             raise UserError(f"precision: unknown {self.precision!r}; valid: {', '.join(PRECISIONS)}")

@@ -27,7 +27,9 @@ class Protocol:
     """One evaluation protocol. Subclasses implement `evaluate` and `role`; the fields are plain facts."""
 
     name: str  # registry key, written into every run config (`config.protocol`)
+    rank: int  # position in the papers' order: report sections and `comma-bench list protocols` sort by it
     title: str  # section heading and caption prefix of its tables
+    summary: str  # one line for `comma-bench list protocols` and the docs: what trains, what is tested
     metric_columns: tuple[str, ...]  # report columns of its ablation, seed-statistics and paired tables, headline last
     headline_key: str  # the run record's `metrics` key shown beside a finished run (progress lines)
     tables_module: str  # module whose `TABLES(protocol)` builds its tables; imported lazily (it needs pandas)

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from comma_bench.protocols.base import LoadData, Protocol, RunEval
-from comma_bench.records import harmonic_mean
+from comma_bench.protocols.registry import register_protocol
+
+
+def harmonic_mean(base: float, novel: float) -> float:
+    """HM = 2BN/(B+N), 0 when both are 0 (the HM of the CoCoOp and MaPLe papers)."""
+    return 0.0 if base + novel == 0 else 2.0 * base * novel / (base + novel)
 
 
 @dataclass(frozen=True)
@@ -26,12 +31,16 @@ class Base2Novel(Protocol):
         return {"base": "base", "new": "novel"}.get(ev["subset"], "other")
 
 
-BASE2NOVEL = Base2Novel(
-    name="base2novel",
-    title="Base-to-novel generalisation",
-    metric_columns=("Base", "Novel", "HM"),
-    headline_key="hm",
-    tables_module="comma_bench.protocols.tables.base2novel",
-    train_subsample="base",
-    published_csv="published_base2novel.csv",
+BASE2NOVEL = register_protocol(
+    Base2Novel(
+        name="base2novel",
+        rank=0,
+        title="Base-to-novel generalisation",
+        summary="train on the base half of the classes, test on base and novel; HM of the two (CoCoOp)",
+        metric_columns=("Base", "Novel", "HM"),
+        headline_key="hm",
+        tables_module="comma_bench.protocols.tables.base2novel",
+        train_subsample="base",
+        published_csv="published_base2novel.csv",
+    )
 )

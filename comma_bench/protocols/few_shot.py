@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from comma_bench.protocols.base import LoadData, Protocol, RunEval
+from comma_bench.protocols.registry import register_protocol
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,15 @@ class FewShot(Protocol):
         return "accuracy" if ev["dataset"] == dataset else "other"
 
 
-FEW_SHOT = FewShot(
-    name="few_shot",
-    title="Few-shot learning",
-    metric_columns=("Accuracy",),
-    headline_key="accuracy",
-    tables_module="comma_bench.protocols.tables.few_shot",
-    shots_are_columns=True,
+FEW_SHOT = register_protocol(
+    FewShot(
+        name="few_shot",
+        rank=1,
+        title="Few-shot learning",
+        summary="train and test on all classes with K shots per class (CoOp)",
+        metric_columns=("Accuracy",),
+        headline_key="accuracy",
+        tables_module="comma_bench.protocols.tables.few_shot",
+        shots_are_columns=True,
+    )
 )

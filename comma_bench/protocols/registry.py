@@ -1,30 +1,36 @@
-"""Protocol lookup by name: one dict, in the papers' order (the order of report sections and of `--help`)."""
+"""Protocol lookup by name: the generic registry (`comma_bench.registry`), the one list of protocols.
+
+Each protocol module registers its object (`register_protocol(BASE2NOVEL)`); the registry finds those modules on
+first use, so the config schema, the record schema, the sweep-file validator and `comma-bench list protocols` all
+read the names from here and a new protocol is one new module. Listing order is the objects' `rank` (the papers'
+order: base2novel, few_shot, cross_dataset, domain_generalization), which is also the order of report sections.
+"""
 
 from __future__ import annotations
 
-import fnmatch
-
-from comma_bench.errors import unknown_name
 from comma_bench.protocols.base import Protocol
-from comma_bench.protocols.base2novel import BASE2NOVEL
-from comma_bench.protocols.few_shot import FEW_SHOT
-from comma_bench.protocols.transfer import CROSS_DATASET, DOMAIN_GENERALIZATION
+from comma_bench.registry import Registry
 
-_PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (BASE2NOVEL, FEW_SHOT, CROSS_DATASET, DOMAIN_GENERALIZATION)}
+PROTOCOLS: Registry[Protocol] = Registry(
+    "protocol", marker="register_protocol", sort_key=lambda name, protocol: (protocol.rank, name)
+)
+
+
+def register_protocol(protocol: Protocol) -> Protocol:
+    """Add a protocol object under its name (a second one under the same name raises)."""
+    return PROTOCOLS.add(protocol.name, protocol)
 
 
 def list_protocols(pattern: str = "*") -> list[str]:
     """Protocol names matching an fnmatch pattern, in canonical order (base2novel, few_shot, cross_dataset, DG)."""
-    return [n for n in _PROTOCOLS if fnmatch.fnmatch(n, pattern)]
+    return PROTOCOLS.names(pattern)
 
 
 def get_protocol(name: str) -> Protocol:
     """The protocol called `name`; an unknown name is the one-line registry error listing the valid ones."""
-    if name not in _PROTOCOLS:
-        raise unknown_name("protocol", name, list_protocols())
-    return _PROTOCOLS[name]
+    return PROTOCOLS.get(name)
 
 
 def protocol_rank(name: str) -> int:
     """Position of a protocol in canonical order (report sections sort by it)."""
-    return list(_PROTOCOLS).index(name)
+    return list_protocols().index(name)

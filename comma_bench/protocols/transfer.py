@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from comma_bench.protocols.base import LoadData, Protocol, RunEval
+from comma_bench.protocols.registry import register_protocol
 
 
 @dataclass(frozen=True)
@@ -40,23 +41,31 @@ class Transfer(Protocol):
         return self.metric_columns[-1]
 
 
-CROSS_DATASET = Transfer(
-    name="cross_dataset",
-    title="Cross-dataset transfer",
-    metric_columns=("Source acc.", "Target mean"),
-    headline_key="target_mean",
-    tables_module="comma_bench.protocols.tables.transfer",
-    needs_targets=True,
-    published_csv="published_cross_dataset.csv",
-    published_source_column="source_imagenet",
+CROSS_DATASET = register_protocol(
+    Transfer(
+        name="cross_dataset",
+        rank=2,
+        title="Cross-dataset transfer",
+        summary="train on a source dataset, test zero-shot on other target datasets (CoCoOp)",
+        metric_columns=("Source acc.", "Target mean"),
+        headline_key="target_mean",
+        tables_module="comma_bench.protocols.tables.transfer",
+        needs_targets=True,
+        published_csv="published_cross_dataset.csv",
+        published_source_column="source_imagenet",
+    )
 )
-DOMAIN_GENERALIZATION = Transfer(
-    name="domain_generalization",
-    title="Domain generalisation",
-    metric_columns=("Source acc.", "Shifted mean"),
-    headline_key="target_mean",
-    tables_module="comma_bench.protocols.tables.transfer",
-    needs_targets=True,
-    published_csv="published_domain_generalization.csv",
-    published_source_column="imagenet",
+DOMAIN_GENERALIZATION = register_protocol(
+    Transfer(
+        name="domain_generalization",
+        rank=3,
+        title="Domain generalisation",
+        summary="train on ImageNet, test on its shifted variants -V2, -Sketch, -A, -R (CoCoOp)",
+        metric_columns=("Source acc.", "Shifted mean"),
+        headline_key="target_mean",
+        tables_module="comma_bench.protocols.tables.transfer",
+        needs_targets=True,
+        published_csv="published_domain_generalization.csv",
+        published_source_column="imagenet",
+    )
 )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from comma_bench.records import harmonic_mean
+from comma_bench.protocols.base2novel import harmonic_mean
 from comma_bench.report.published import published_base2novel_datasets
 
 DDOF = 0  # population std over seeds, as Dassl's parse_test_res.py (np.std)

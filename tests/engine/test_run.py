@@ -11,7 +11,8 @@ from comma_bench.cli import main
 from comma_bench.config import OptimConfig, RunConfig
 from comma_bench.config.schema import BackboneConfig
 from comma_bench.engine.run import execute_run
-from comma_bench.records import SCHEMA, harmonic_mean
+from comma_bench.protocols.base2novel import harmonic_mean
+from comma_bench.records import SCHEMA
 from tests.data.coop_tree import build_coop_tree
 
 TINY = ["--model", "test-tiny", "--pretrained", "none", "--quiet"]

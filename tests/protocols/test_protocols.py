@@ -10,7 +10,7 @@ import pytest
 from comma_bench.config import RunConfig
 from comma_bench.errors import UserError
 from comma_bench.protocols import get_protocol, list_protocols
-from comma_bench.records import harmonic_mean
+from comma_bench.protocols.base2novel import harmonic_mean
 
 PACKAGE = Path(__file__).resolve().parents[2] / "comma_bench"
 
@@ -139,9 +139,24 @@ def test_no_module_outside_protocols_branches_on_a_protocol_name():
     assert offenders == []
 
 
-def test_the_config_protocol_names_are_the_protocol_objects():
-    """`config.schema.PROTOCOLS` (record validation, `comma-bench list protocols`) names exactly these objects."""
-    from comma_bench.config.schema import PROTOCOL_REGISTRY, PROTOCOLS
+def test_the_protocol_registry_is_the_one_list_of_protocols():
+    """The registry finds the protocol modules itself, lists them by rank, and every other list is read from it."""
+    from comma_bench.config.paths import CHOICES
+    from comma_bench.config.schema import PROTOCOLS
+    from comma_bench.protocols.registry import PROTOCOLS as REGISTRY
+    from comma_bench.record_schema import RecordConfig
 
-    assert tuple(list_protocols()) == PROTOCOLS
-    assert tuple(PROTOCOL_REGISTRY.names()) == PROTOCOLS
+    assert list_protocols() == ["base2novel", "few_shot", "cross_dataset", "domain_generalization"]
+    assert [get_protocol(n).rank for n in list_protocols()] == [0, 1, 2, 3]
+    assert PROTOCOLS == CHOICES["protocol"] == tuple(REGISTRY.names())
+    assert RecordConfig.model_fields["protocol"].annotation.__args__ == PROTOCOLS
+    assert list_protocols("*_*") == ["few_shot", "cross_dataset", "domain_generalization"]
+
+
+def test_a_second_protocol_under_a_registered_name_is_refused():
+    import dataclasses
+
+    from comma_bench.protocols.registry import register_protocol
+
+    with pytest.raises(ValueError, match="protocol 'few_shot' is already registered"):
+        register_protocol(dataclasses.replace(get_protocol("few_shot"), title="another"))

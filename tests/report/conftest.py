@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from comma_bench.config import BackboneConfig, RunConfig
-from comma_bench.records import SCHEMA, harmonic_mean, run_id, write_json_atomic
+from comma_bench.protocols.base2novel import harmonic_mean
+from comma_bench.records import SCHEMA, run_id, write_json_atomic
 
 FIXED_TIME = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import FIXED_TIME, b2n_records, make_record, write_records
 from scipy import stats as sps
 
-from comma_bench.records import harmonic_mean
+from comma_bench.protocols.base2novel import harmonic_mean
 from comma_bench.report import collect, generate_report
 from comma_bench.report.intervals import ci_table
 from comma_bench.report.paired import list_text, matrix_text, paired_comparisons

@@ -13,7 +13,7 @@ from statistics import mean, pstdev
 import pytest
 from conftest import make_record, other_records, vit_records, write_records
 
-from comma_bench.records import harmonic_mean as hm
+from comma_bench.protocols.base2novel import harmonic_mean as hm
 from comma_bench.report import collect
 from comma_bench.report.published import published_base2novel
 from comma_bench.report.tables import FAILED, FEWER, Table, build_tables, find_gaps

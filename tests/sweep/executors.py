@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from comma_bench.protocols.base2novel import harmonic_mean
 from comma_bench.record_schema import EvalResult, RunRecord
-from comma_bench.records import harmonic_mean, utc_now
+from comma_bench.records import utc_now
 
 EPOCH_S = 0.4  # sleepy: seconds per epoch
 

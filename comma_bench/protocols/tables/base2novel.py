@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from comma_bench.protocols.base2novel import harmonic_mean
 from comma_bench.protocols.tables.base import ProtocolTables
-from comma_bench.records import harmonic_mean
 from comma_bench.report.cells import (
     FEWER,
     Cell,
