@@ -65,7 +65,9 @@ class Backbone:
 
     @property
     def vision_layers(self) -> int:
-        return len(self.model.visual.transformer.resblocks)
+        """Transformer blocks of the image tower; 0 for a ResNet tower (open_clip's `ModifiedResNet`)."""
+        transformer = getattr(self.model.visual, "transformer", None)
+        return len(transformer.resblocks) if transformer is not None else 0
 
     @property
     def context_length(self) -> int:

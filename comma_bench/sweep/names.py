@@ -101,7 +101,8 @@ def _layers(cfg: Any) -> Any:
 
 
 def model_depth(model: str) -> tuple[int | None, int | None]:
-    """(vision layers, text layers) of a backbone; None where unknown or not a plain transformer (ResNets)."""
+    """(vision layers, text layers) of a backbone: transformer blocks, 0 for a ResNet image tower (its config lists
+    stages, not blocks), None where the config does not say (`comma_bench.methods.checks.BackboneShape`)."""
     if model in builtin_model_names():
         from comma_bench.clip.zoo import get_model_spec
 
@@ -112,4 +113,6 @@ def model_depth(model: str) -> tuple[int | None, int | None]:
         kwargs = open_clip.get_model_config(model) or {}
     vision = _layers(kwargs.get("vision_cfg", {}))
     text = _layers(kwargs.get("text_cfg", {}))
+    if isinstance(vision, list | tuple):
+        vision = 0  # ModifiedResNet stages: no transformer block a prompt could be inserted before
     return (vision if isinstance(vision, int) else None, text if isinstance(text, int) else None)

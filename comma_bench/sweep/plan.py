@@ -171,10 +171,9 @@ class _Checks:
         try:
             names.method_spec(config.method).check(method_config, depths)
         except SettingError as exc:
+            fix = "backbone.model" if exc.backbone_key else f"methods.{config.method}.{exc.setting} or the grid axis"
             raise self.fail(
-                label,
-                f"method_config.{exc.setting}={exc.value} {exc.expected} "
-                f"(set methods.{config.method}.{exc.setting} or the grid axis accordingly)",
+                label, f"method_config.{exc.setting}={exc.value} {exc.expected} (set {fix} accordingly)"
             ) from None
 
 

@@ -388,6 +388,29 @@ def test_method_check_names_the_setting_that_does_not_fit(name, config, setting)
         get_method_spec(name).check(make_config(name, {"text_depth": 12, "vision_depth": 4}), deep_text)
 
 
+@pytest.mark.parametrize("name", ["zeroshot", "coop", "cocoop", "vpt", "ivlp", "maple", "comma"])
+def test_vision_prompts_on_a_resnet_image_tower_are_one_line_refused(name):
+    """MaPLe, COMMA, IVLP and VPT insert tokens into vision transformer blocks, which a ResNet tower has none of."""
+    from comma_bench.methods import make_config
+
+    resnet = TowerDepths(name="RN50", text_layers=12, vision_layers=0)
+    prompts_vision = name in ("vpt", "ivlp", "maple", "comma")
+    if not prompts_vision:
+        get_method_spec(name).check(make_config(name), resnet)  # CoOp, CoCoOp, zero-shot: the image tower is frozen
+        return
+    with pytest.raises(SettingError, match=r"needs a transformer vision tower, and RN50's is a ResNet: use a ViT"):
+        get_method_spec(name).check(make_config(name), resnet)
+
+
+def test_a_loaded_resnet_backbone_reports_no_vision_blocks():
+    torch.manual_seed(0)
+    rn50 = load_backbone("RN50", "none")
+    assert (rn50.vision_layers, rn50.text_layers) == (0, 12)
+    with pytest.raises(UserError, match=r"^maple: prompt_depth=9 needs a transformer vision tower, and RN50's is"):
+        build("maple", rn50, CLASSES, template=PETS)
+    assert build("coop", rn50, CLASSES, template=PETS).num_trainable() == 2_048  # n_ctx 4 x 512
+
+
 @pytest.mark.parametrize("name", ["coop", "maple", "comma"])
 def test_frozen_prompts_compute_text_once_with_identical_logits(name, tiny_backbone, batch, monkeypatch):
     torch.manual_seed(11)

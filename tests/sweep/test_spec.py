@@ -81,6 +81,11 @@ MALFORMED = {
         SMALL.replace("prompt_depth: 2", "prompt_depth: 13"),
         "method_config.prompt_depth=13 must be between 1 and 12, the number of layers of world-tiny",
     ),
+    "vision_prompts_on_a_resnet": (
+        SMALL.replace("{model: world-tiny, pretrained: builtin}", "{model: RN50, pretrained: none}"),
+        "method_config.prompt_depth=2 needs a transformer vision tower, and RN50's is a ResNet: use a ViT model "
+        "(set backbone.model accordingly)",
+    ),
     "targets_in_base2novel": (SMALL + "targets: [world/colors]\n", "targets: only for cross_dataset"),
     "fractional_multi_gpu": (SMALL.replace("gpus: 0", "gpus: 1.5"), "resources.gpus: more than one GPU per trial"),
     "method_setting_type": (
