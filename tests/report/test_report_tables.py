@@ -282,6 +282,18 @@ def test_eval_only_method_judged_against_its_own_seeds(tmp_path: Path) -> None:
     assert find_gaps(frame).missing[["method", "dataset", "seed"]].values.tolist() == [["zeroshot", "world/b", 2]]
 
 
+def test_few_shot_zero_shot_is_one_result_in_every_shot_column(tmp_path: Path) -> None:
+    """Zero-shot CLIP runs once (it reads no shots): the table must not show it under one K and "—" elsewhere."""
+    zs = make_record("zeroshot", "world/shapes", protocol="few_shot", seed=1, shots=4, accuracy=41.0, sweep="fewshot")
+    tables = build_tables(collect([write_records(tmp_path, [*other_records(), zs])]))
+    t = _table(tables, "few_shot")
+    assert t.value_columns == ("1 shot", "2 shots", "4 shots")
+    assert [(c.mean, c.n) for c in _row(t, "world/shapes", "zeroshot").cells] == [(41.0, 1)] * 3
+    assert [c.mean for c in _row(t, "world/shapes", "coop").cells] == [52.0, 61.0, 70.0]  # trained rows: per K
+    assert "zeroshot: uses no shots, so its one result is shown in every shot column." in t.notes
+    assert not any("no data" in n for n in t.notes)
+
+
 def test_transfer_and_few_shot_ablations(tmp_path: Path) -> None:
     recs = []
     for lr in (0.001, 0.01):

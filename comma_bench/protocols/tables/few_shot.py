@@ -22,11 +22,18 @@ def few_shot_table(scope: Scope) -> Table:
         for variant in scope.variants:
             if not scope.in_grid(variant, ds):
                 continue
-            row_cells = []
-            for k in shots:
-                sub = v[(v["variant"] == variant) & (v["dataset"] == ds) & (v["shots"] == k)].sort_values("seed")
+            if scope.eval_only[variant]:
+                # Zero-shot CLIP reads no training image, so its accuracy is the same at every shot count: a sweep
+                # runs it once (at any K) and the table shows that one result in every column, not under one K only.
+                sub = v[(v["variant"] == variant) & (v["dataset"] == ds)].sort_values("seed")
                 acc = sub["accuracy"] if "accuracy" in sub else pd.Series(dtype=float)
-                row_cells.append(seed_cell(acc, scope.expected(variant), scope.failed_count(variant, ds, k)))
+                row_cells = [seed_cell(acc, scope.expected(variant), scope.failed_count(variant, ds))] * len(shots)
+            else:
+                row_cells = []
+                for k in shots:
+                    sub = v[(v["variant"] == variant) & (v["dataset"] == ds) & (v["shots"] == k)].sort_values("seed")
+                    acc = sub["accuracy"] if "accuracy" in sub else pd.Series(dtype=float)
+                    row_cells.append(seed_cell(acc, scope.expected(variant), scope.failed_count(variant, ds, k)))
             cells[(variant, ds)] = row_cells
             rows.append(Row(ds, (ds, variant), tuple(row_cells), "result"))
     if len(scope.datasets) > 1:
@@ -47,8 +54,14 @@ def few_shot_table(scope: Scope) -> Table:
         value_columns=tuple(shots_label(k) for k in shots),
         rows=tuple(rows),
         seeds_column=False,
-        notes=common_notes(scope, rows),
+        notes=common_notes(scope, rows) + _shots_free_note(scope, rows),
     )
+
+
+def _shots_free_note(scope: Scope, rows: list[Row]) -> tuple[str, ...]:
+    shown = {label for r in rows for label in r.labels}
+    evals = ", ".join(v for v in scope.variants if scope.eval_only[v] and v in shown)
+    return (f"{evals}: uses no shots, so its one result is shown in every shot column.",) if evals else ()
 
 
 class FewShotTables(ProtocolTables):
