@@ -20,18 +20,18 @@ EXPECTED_RUNS = {
     "base2novel": 11 * 3 * 5,
     "cross_dataset": 5 * 3,  # one source-trained run per (method, seed), evaluated on every target
     "domain_generalization": 5 * 3,
-    "few_shot": 11 * 3 * (4 * 5) + 11 * 3,  # zero-shot once (16 shots) per dataset and seed
+    "few_shot": 11 * 3 * (4 * 5) + 11,  # zero-shot once (16 shots, seed 1) per dataset
     "ablation_prompt_depth": 11 * 3 * 2 * 6,
     "ablation_kd_weight": 11 * 3 * (6 + 1),  # MaPLe reference once per dataset and seed
-    "ablation_shots": 11 * 3 * (4 * 5) + 11 * 3,
+    "ablation_shots": 11 * 3 * (4 * 5) + 11,
     "ablation_comma_components": 11 * 3 * (6 + 1),
     "world_ablation_prompt_depth": 3 * 2 * 2 * 6,  # J in {1, 3, 5, 7, 9, 11}
     "world_ablation_kd_weight": 3 * 2 * (5 + 1),
-    "world_ablation_shots": 3 * 2 * (4 * 4) + 3 * 2,
+    "world_ablation_shots": 3 * 2 * (4 * 4) + 3,
     "world_ablation_comma_components": 3 * 2 * (6 + 1),
     "world_cross_dataset": 4 * 2,
     "world_domain_generalization": 4 * 2,
-    "world_few_shot": 3 * 2 * (4 * 4) + 3 * 2,
+    "world_few_shot": 3 * 2 * (4 * 4) + 3,
     "world_episodes": 2 * 20 + 2,  # CoOp on 20 episodes of 2 datasets, zero-shot once per dataset
 }
 
