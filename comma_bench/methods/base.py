@@ -40,7 +40,7 @@ class PromptMethod(nn.Module):
 
     name: ClassVar[str] = ""
     trains: ClassVar[bool] = True  # the one answer to "does this method train?" (zero-shot CLIP: False)
-    image_prompted: ClassVar[bool] = True  # False: the image tower runs unprompted, so its features can be cached
+    image_prompted: bool = True  # False: the image tower runs unprompted, so its features can be cached (per instance)
 
     def __init__(
         self, backbone: Backbone, classnames: list[str], *, template: str, **dataset_texts: str | None

@@ -4,6 +4,8 @@ sweep over the registry that names no method."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -37,6 +39,8 @@ def vitb16():
         # IVLP: ctx 2x512 + 11 deep text 2x512 + vision input 2x768 + 11 deep vision 2x768 (independentVL.py)
         ("ivlp", {}, 2 * 512 * 12 + 2 * 768 * 12),
         ("ivlp", {"text_depth": 1, "vision_depth": 3, "n_ctx_vision": 4}, 2 * 512 + 4 * 768 * 3),
+        # Deep language prompting (IVLP/vit_b16_c2_ep5_batch4_4ctx_language_only): ctx 4x512 + 11 deep text 4x512
+        ("ivlp", {"n_ctx_text": 4, "n_ctx_vision": 0, "vision_depth": 0}, 4 * 512 * 12),
         # VPT-deep: vision input 8x768 + 11 deep vision 8x768; the text side learns nothing (vpt.py)
         ("vpt", {}, 8 * 768 * 12),
     ],
@@ -343,6 +347,50 @@ def test_ivlp_prompts_are_independent_per_tower_with_their_own_depths(golden_bac
     assert all(g is None for g in from_image)
     from_text = torch.autograd.grad(out.extras["text_features"].sum(), vision_params, allow_unused=True)
     assert all(g is None for g in from_text)
+
+
+def test_ivlp_at_vision_depth_0_is_deep_language_prompting_on_a_plain_image_tower(golden_backbone, batch):
+    from comma_bench.clip import encode_image
+
+    torch.manual_seed(14)
+    m = build("ivlp", golden_backbone, CLASSES, template=PETS, n_ctx_text=4, n_ctx_vision=0, vision_depth=0)
+    assert m.vision is None and not m.image_prompted  # the engine may cache its image features, as CoOp's
+    assert {n for n, p in m.named_parameters() if p.requires_grad} == {"ctx"} | {f"deep_text.{i}" for i in range(11)}
+    images = batch[0]
+    vision_in = _pre_block_inputs(golden_backbone.model.visual.transformer.resblocks, lambda: m(images))
+    assert all(x.shape[1] == 5 for x in vision_in.values())  # 4 patches + CLS at 32 px: no token appended anywhere
+    out = m(images)
+    with torch.no_grad():
+        plain = encode_image(golden_backbone.model, images)
+    assert torch.equal(out.extras["image_features"], plain) and out.extras["vision_prompts"] == []
+    assert torch.equal(m.logits_from_image_features(plain), out.logits)  # the cached-feature path is the forward
+    text_in = _pre_block_inputs(golden_backbone.model.transformer.resblocks, lambda: m(images))
+    for i in range(1, 12):  # deep text prompt i-1 at positions 1..4 before text block i
+        assert torch.equal(text_in[i][:, 1:5], m.deep_text[i - 1].detach().expand(len(CLASSES), -1, -1)), i
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"vision_depth": -1}, "vision_depth must be >= 0 (0: no vision prompt), got -1"),
+        ({"n_ctx_vision": 0}, "n_ctx_vision must be >= 1 when vision_depth > 0, got 0"),
+        ({"n_ctx_text": 0, "vision_depth": 0}, "n_ctx_text must be >= 1, got 0"),
+    ],
+)
+def test_ivlp_settings_that_cannot_run_are_one_line_errors(config, message):
+    from comma_bench.methods import make_config
+
+    with pytest.raises(UserError, match=f"^method 'ivlp': {re.escape(message)}$"):
+        make_config("ivlp", config)
+
+
+def test_ivlp_without_vision_prompts_runs_on_a_resnet_image_tower():
+    from comma_bench.methods import make_config
+
+    resnet = TowerDepths(name="RN50", text_layers=12, vision_layers=0)
+    get_method_spec("ivlp").check(make_config("ivlp", {"vision_depth": 0}), resnet)  # no error: no vision block
+    with pytest.raises(SettingError, match=r"^text_depth=13 must be between 1 and 12"):
+        get_method_spec("ivlp").check(make_config("ivlp", {"vision_depth": 0, "text_depth": 13}), resnet)
 
 
 def test_vpt_learns_vision_prompts_only_with_the_fixed_hand_crafted_text(golden_backbone, batch):
