@@ -96,6 +96,10 @@ class RunRecord(_Model):
     higher_is_better: dict[str, bool] = {}
     train: dict[str, Any] | None = None  # TrainHistory.to_dict(); None for eval records and failures
     trainable_params: int | None = None
+    # Method settings that differ from the method's official (registered) defaults, derived from `config` when the
+    # run was made and not hashed; a report shows the papers' numbers only beside runs at the published settings.
+    # None in records written before it (such runs are compared as before).
+    method_deviations: dict[str, Any] | None = None
     timings: dict[str, float] = {}
     resources: dict[str, Any] = {}
     data: dict[str, Any] | None = None  # few-shot source, split fingerprint (not hashed), sizes

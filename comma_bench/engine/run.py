@@ -27,7 +27,7 @@ from comma_bench.engine.evaluate import evaluate
 from comma_bench.engine.loop import fit
 from comma_bench.engine.seeding import set_seed
 from comma_bench.errors import UserError
-from comma_bench.methods import build, get_method_spec
+from comma_bench.methods import build, get_method_spec, setting_deviations
 from comma_bench.protocols import get_protocol
 from comma_bench.record_schema import RunRecord
 from comma_bench.records import run_id, utc_now, versions
@@ -222,6 +222,7 @@ def execute_run(
         higher_is_better={k: True for k in metrics},
         train=history.to_dict() if history is not None else None,
         trainable_params=method.num_trainable(),
+        method_deviations=setting_deviations(config.method, resolved["method_config"]),
         timings={"wall_s": time.perf_counter() - t_start, "train_s": train_s, "eval_s": eval_s},
         resources={
             "device": str(device),

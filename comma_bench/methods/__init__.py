@@ -1,7 +1,15 @@
 """Prompt-learning methods by name: `list_methods()`, `get_method_spec(name)`, `build(name, backbone, classnames)`."""
 
 from comma_bench.methods.base import MethodOutput, PromptMethod
-from comma_bench.methods.registry import MethodSpec, build, get_method_spec, list_methods, make_config, register_method
+from comma_bench.methods.registry import (
+    MethodSpec,
+    build,
+    get_method_spec,
+    list_methods,
+    make_config,
+    register_method,
+    setting_deviations,
+)
 
 __all__ = [
     "MethodOutput",
@@ -12,4 +20,5 @@ __all__ = [
     "list_methods",
     "make_config",
     "register_method",
+    "setting_deviations",
 ]

@@ -8,6 +8,7 @@ modules that call `register_method(` (COMMA and zero-shot CLIP in `comma_bench.m
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,18 @@ def make_config(name: str, overrides: dict[str, Any] | None = None) -> Any:
         return spec.config_cls(**overrides)
     except (TypeError, ValueError) as exc:
         raise UserError(f"method {name!r}: {exc}") from None
+
+
+def setting_deviations(name: str, method_config: dict[str, Any]) -> dict[str, Any]:
+    """The resolved settings of `name` that differ from its registered (official) defaults, as JSON values.
+
+    A run record keeps them beside the hashed config, so a report (which imports no method module) can tell a run
+    of the official configuration, the one the papers' numbers were measured with, from an ablation or a variant.
+    """
+    defaults = dataclasses.asdict(get_method_spec(name).config_cls())
+    resolved = json.loads(json.dumps({**defaults, **method_config}))  # tuples -> lists: compare as JSON would store
+    official = json.loads(json.dumps(defaults))
+    return {k: v for k, v in sorted(resolved.items()) if official.get(k, object()) != v}
 
 
 def build(

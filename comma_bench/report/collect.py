@@ -52,6 +52,7 @@ COLUMNS = (
     "backbone_pretrained",
     "precision",
     "split_fingerprint",  # hash of the few-shot train images and class halves; "" in records written before it
+    "method_deviations",  # canonical JSON of the settings off the method's defaults; "" in records written before it
     "eval_dataset",  # dataset this row evaluates; "" for a failed run without evals
     "subset",  # base | new | all; "" for a failed run without evals
     "role",  # base | novel | accuracy | source | target: what this row means for its protocol's tables
@@ -187,6 +188,7 @@ def record_rows(loaded: LoadedRecord) -> list[dict[str, Any]]:
         "backbone_pretrained": cfg.backbone.pretrained,
         "precision": cfg.precision,
         "split_fingerprint": fingerprint if isinstance(fingerprint, str) else "",
+        "method_deviations": "" if rec.method_deviations is None else canonical_json(rec.method_deviations),
         "failure_reason": rec.failure.reason if rec.status == "failed" and rec.failure is not None else "",
         "created": rec.created,
         "config_key": _config_key(cfg.model_dump(mode="json")),

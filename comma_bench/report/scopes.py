@@ -8,6 +8,7 @@ a *variant*: a method plus the values of the sweep axes that vary among that met
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -95,10 +96,26 @@ class Scope:
         )
 
     def matches_published(self, variant: str) -> bool:
-        """Whether published numbers may be shown beside this variant: right protocol and backbone, and every run
-        of it has the published shot count (a shots ablation compares only its 16-shot variant)."""
+        """Whether published numbers may be shown beside this variant: right protocol and backbone, every run of it
+        at the published shot count (a shots ablation compares only its 16-shot variant) and at the published
+        method settings (a KD-weight ablation compares only λ = 1; IVLP without vision prompts is not IVLP's row)."""
         shots = set(self.runs.loc[self.runs["variant"] == variant, "shots"])
-        return self.published_backbone and shots == {PUBLISHED_SHOTS}
+        return self.published_backbone and shots == {PUBLISHED_SHOTS} and not self.off_published_settings(variant)
+
+    def off_published_settings(self, variant: str) -> dict[str, str]:
+        """The method settings by which this variant's runs leave the published configuration, each as
+        "<ran> (published <value>)" ({} when they do not, or when the records predate `method_deviations`)."""
+        official = self.spec.published_deviations(self.variant_method[variant])
+        off: dict[str, str] = {}
+        for text in sorted(set(self.runs.loc[self.runs["variant"] == variant, "method_deviations"])):
+            if not text:
+                continue  # a record written before the field: compared as it always was
+            ran = json.loads(text)
+            for key in sorted(set(ran) | set(official)):
+                if ran.get(key) != official.get(key):
+                    shown = [format_value(d[key]) if key in d else "default" for d in (ran, official)]
+                    off[key] = f"{shown[0]} (published {shown[1]})"
+        return off
 
     def own_seeds(self, variant: str) -> tuple[int, ...]:
         return tuple(sorted({int(s) for s in self.runs.loc[self.runs["variant"] == variant, "seed"]}))
@@ -305,6 +322,12 @@ def common_notes(scope: Scope, table_rows: Sequence[Row]) -> tuple[str, ...]:
     evals = ", ".join(v for v in scope.variants if scope.eval_only[v] and v in shown)
     if evals:
         notes.append(f"{evals}: no training; judged complete against the seeds it was run with, not the table's.")
+    if scope.published_backbone:
+        for v in scope.variants:
+            off = scope.off_published_settings(v) if v in shown else {}
+            if off:
+                settings = ", ".join(f"{k} {text}" for k, text in off.items())
+                notes.append(f"{v}: no published row beside it, as it ran other method settings: {settings}.")
     return tuple(notes) + tuple(scope.notes)
 
 

@@ -75,7 +75,9 @@ CONVENTIONS = (
     "target mean averages the seed-averaged target accuracies and excludes the source. In ablation tables each "
     "value is the per-dataset value averaged over datasets, with ± the mean over datasets of the per-dataset "
     "standard deviation over seeds. Published numbers (ViT-B/16, OpenAI weights, 16 shots, mean of 3 seeds) are "
-    "shown only beside runs with exactly that protocol, backbone and shot count, with Δ = reproduced − published. "
+    "shown only beside runs with exactly that protocol, backbone and shot count and the published method settings "
+    "(each method's official defaults; MaPLe and COMMA at prompt depth 3 in the transfer protocols), with "
+    "Δ = reproduced − published. "
     f"{FEWER} marks a cell with fewer seeds (or an average over fewer datasets) than the table expects, {FAILED} a "
     f"cell with a failed run, {NO_DATA} no data. Accuracies are top-1, in percent."
 )

@@ -108,6 +108,19 @@ def test_cross_dataset_trains_once_and_evaluates_every_target(coop_root):
     assert rec.train["steps"] == 2  # 9 few-shot train images / batch 4 with drop_last: trained once
 
 
+def test_the_record_names_the_method_settings_off_the_official_defaults(coop_root):
+    official = execute_run(_config(coop_root, optim=OptimConfig(epochs=1)), progress=False)
+    assert official.method_deviations == {}  # CoOp's defaults are its base-to-novel config; epochs are no setting
+    ctx16 = execute_run(
+        _config(coop_root, method_config={"n_ctx": 16, "ctx_init": ""}, optim=OptimConfig(epochs=1)), progress=False
+    )
+    assert ctx16.method_deviations == {"ctx_init": "", "n_ctx": 16}
+    written = json.loads(json.dumps(ctx16.to_json()))
+    assert (
+        written["method_deviations"] == {"ctx_init": "", "n_ctx": 16} and "method_deviations" not in written["config"]
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

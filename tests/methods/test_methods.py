@@ -239,6 +239,26 @@ def test_cocoop_batched_equals_the_official_per_image_loop(tiny_backbone):
     assert torch.allclose(out.logits, torch.stack(loop), atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("name", "settings", "expected"),
+    [
+        ("comma", {}, {}),
+        ("comma", {"n_ctx": 2, "prompt_depth": 9, "kd_weight": 1.0}, {}),  # the defaults written out: no deviation
+        ("comma", {"generator": "trained", "kd_weight": 0.5}, {"generator": "trained", "kd_weight": 0.5}),
+        ("ivlp", {"vision_depth": 0, "n_ctx_vision": 0, "n_ctx_text": 4}, {"n_ctx_text": 4, "n_ctx_vision": 0,
+                                                                             "vision_depth": 0}),
+        ("zeroshot", {}, {}),
+    ],
+)  # fmt: skip
+def test_setting_deviations_are_the_resolved_settings_off_the_official_defaults(name, settings, expected):
+    from comma_bench.config.resolve import resolved_config
+    from comma_bench.config.schema import RunConfig
+    from comma_bench.methods import setting_deviations
+
+    resolved = resolved_config(RunConfig(method=name, dataset="world/shapes", method_config=settings), "cpu")
+    assert setting_deviations(name, resolved["method_config"]) == expected
+
+
 def test_unknown_setting_lists_valid_settings(tiny_backbone):
     with pytest.raises(UserError, match=r"no setting 'depth'.*prompt_depth"):
         build("maple", tiny_backbone, CLASSES, template=PETS, depth=3)

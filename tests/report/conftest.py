@@ -38,10 +38,15 @@ def make_record(
     failed: str | None = None,
     axes: dict[str, Any] | None = None,
     method_config: dict[str, Any] | None = None,
+    method_deviations: dict[str, Any] | None = None,
     sweep: str | None = "unit",
     created: str = "2026-01-01T00:00:00Z",
 ) -> dict[str, Any]:
-    """A finished (or, with `failed=reason`, failed) run record of one protocol."""
+    """A finished (or, with `failed=reason`, failed) run record of one protocol.
+
+    `method_deviations` (the engine derives it from the method's defaults) is left out unless given, as in the
+    records written before the field existed.
+    """
     config = RunConfig(
         method=method,
         dataset=dataset,
@@ -72,6 +77,7 @@ def make_record(
             evals = [ev(dataset, "all", source)] + [ev(t, "all", a) for t, a in (targets or {}).items()]
             metrics = {"source": source, **(targets or {})}
             metrics["target_mean"] = sum(targets.values()) / len(targets)
+    extra = {} if method_deviations is None else {"method_deviations": method_deviations}
     return {
         "schema": SCHEMA,
         "run_id": run_id(cfg),
@@ -84,6 +90,7 @@ def make_record(
         "higher_is_better": {k: True for k in metrics},
         "train": None if method == "zeroshot" else {"loss_per_epoch": [1.0], "steps": 4, "images_per_s": 10.0},
         "trainable_params": 0 if method == "zeroshot" else 2048,
+        **extra,
         "timings": {"wall_s": 1.5, "train_s": 1.0, "eval_s": 0.5},
         "resources": {"device": "cpu", "peak_mem_mb": 10.0},
         "versions": {

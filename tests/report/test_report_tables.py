@@ -270,6 +270,74 @@ def test_shots_ablation_compares_only_its_16_shot_variant_with_published(tmp_pat
     assert [r.labels for r in ablation.rows] == [("maple", "8"), ("maple", "16")]
 
 
+def test_published_rows_only_beside_the_published_method_settings(tmp_path: Path) -> None:
+    vit = {"model": "ViT-B-16", "pretrained": "openai"}
+    recs = [  # a prompt-depth ablation: J = 9 is MaPLe's published configuration (no deviation), J = 3 is not
+        make_record(
+            "maple",
+            "oxford_pets",
+            seed=s,
+            base=b,
+            novel=97.0,
+            axes={"method_config.prompt_depth": j},
+            method_config={"prompt_depth": j},
+            method_deviations={} if j == 9 else {"prompt_depth": j},
+            **vit,
+        )
+        for s in (1, 2)
+        for j, b in ((3, 93.0), (9, 95.0))
+    ]
+    recs += [  # CoOp with 16 context tokens held constant (no axis): its row is labelled plain "coop"
+        make_record("coop", "oxford_pets", seed=s, base=94.0, novel=90.0, method_deviations={"n_ctx": 16}, **vit)
+        for s in (1, 2)
+    ]
+    t = build_tables(collect([write_records(tmp_path, recs)]))[0]
+    assert [r.labels[1] for r in t.rows] == [
+        "coop",
+        "maple (prompt_depth=3)",
+        "maple (prompt_depth=9)",
+        "maple (published)",
+        "maple Δ to published",
+    ]
+    assert _row(t, "oxford_pets", "maple Δ to published").cells[0].mean == pytest.approx(95.0 - 95.43, **EXACT)
+    assert "maple (prompt_depth=3): no published row beside it, as it ran other method settings: prompt_depth 3 " \
+        "(published default)." in t.notes  # fmt: skip
+    assert "coop: no published row beside it, as it ran other method settings: n_ctx 16 (published default)." in t.notes
+    assert not any(n.startswith("maple (prompt_depth=9)") for n in t.notes)
+
+
+def test_transfer_published_rows_need_the_transfer_prompt_depth(tmp_path: Path) -> None:
+    """The published cross-dataset MaPLe ran at prompt depth 3; a run at its base-to-novel default 9 is not that."""
+
+    def run(depth: int, deviations: dict | None) -> dict:
+        return make_record(
+            "maple",
+            "imagenet",
+            protocol="cross_dataset",
+            model="ViT-B-16",
+            pretrained="openai",
+            source=70.0,
+            targets={"caltech101": 93.0},
+            method_config={"prompt_depth": depth},
+            method_deviations=deviations,
+            sweep=f"j{depth}",
+        )
+
+    def table(*records: dict) -> Table:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        return _table(build_tables(collect([write_records(folder, list(records))])), "cross_dataset")
+
+    at_3 = table(run(3, {"prompt_depth": 3}))
+    assert [r.kind for r in at_3.rows] == ["result", "published", "delta"]
+    assert [c.mean for c in _row(at_3, "imagenet", "maple (published)").cells][:2] == [70.72, 93.53]
+    at_9 = table(run(9, {}))
+    assert [r.kind for r in at_9.rows] == ["result"]
+    assert "maple: no published row beside it, as it ran other method settings: prompt_depth default (published 3)." \
+        in at_9.notes  # fmt: skip
+    legacy = table(run(9, None))  # a record written before `method_deviations`: compared as it always was
+    assert [r.kind for r in legacy.rows] == ["result", "published", "delta"]
+
+
 def test_eval_only_method_judged_against_its_own_seeds(tmp_path: Path) -> None:
     # Zero-shot run with seeds 1 and 2 on world/a but only seed 1 on world/b (a random-init backbone makes even
     # zero-shot depend on the seed): world/b is incomplete for it.
