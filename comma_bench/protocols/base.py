@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,13 +38,6 @@ class Protocol:
     shots_are_columns: bool = False  # the shot count is this protocol's table axis, not a setting or an ablation
     published_csv: str | None = None  # package file of the papers' numbers for this protocol; None = none published
     published_source_column: str | None = None  # the published CSV's name for the source-dataset column (transfer)
-    # The published configuration's method settings that differ from each method's registered defaults (those are
-    # the base-to-novel configs): {method: {setting: value}}. Runs with other settings get no published row.
-    published_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False, compare=False)
-
-    def published_deviations(self, method: str) -> dict[str, Any]:
-        """The settings a run of `method` must deviate by (and only by) to be compared with this protocol's papers."""
-        return dict(self.published_settings.get(method, {}))
 
     @property
     def headline(self) -> str:

@@ -41,10 +41,6 @@ class Transfer(Protocol):
         return self.metric_columns[-1]
 
 
-# MaPLe's and COMMA's cross-dataset configs (`vit_b16_c2_ep5_batch4_2ctx_cross_datasets`) prompt 3 blocks, not 9;
-# CoOp and CoCoOp keep their base-to-novel method settings (only their epochs change, and epochs are not settings).
-TRANSFER_PUBLISHED_SETTINGS = {"maple": {"prompt_depth": 3}, "comma": {"prompt_depth": 3}}
-
 CROSS_DATASET = register_protocol(
     Transfer(
         name="cross_dataset",
@@ -57,7 +53,6 @@ CROSS_DATASET = register_protocol(
         needs_targets=True,
         published_csv="published_cross_dataset.csv",
         published_source_column="source_imagenet",
-        published_settings=TRANSFER_PUBLISHED_SETTINGS,
     )
 )
 DOMAIN_GENERALIZATION = register_protocol(
@@ -72,6 +67,5 @@ DOMAIN_GENERALIZATION = register_protocol(
         needs_targets=True,
         published_csv="published_domain_generalization.csv",
         published_source_column="imagenet",
-        published_settings=TRANSFER_PUBLISHED_SETTINGS,
     )
 )

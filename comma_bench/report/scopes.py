@@ -29,7 +29,7 @@ from comma_bench.report.cells import (
     value_sort_key,
 )
 from comma_bench.report.collect import AXIS_PREFIX
-from comma_bench.report.published import PUBLISHED_SHOTS, matches_published
+from comma_bench.report.published import PUBLISHED_SHOTS, matches_published, published_configurations
 
 # Sweep axes that identify a cell rather than change a configuration (a `data.` prefix is ignored).
 # Tidy columns that describe one evaluation, not the run.
@@ -95,27 +95,20 @@ class Scope:
             self.protocol, self.setting["backbone_model"], self.setting["backbone_pretrained"], PUBLISHED_SHOTS
         )
 
-    def matches_published(self, variant: str) -> bool:
-        """Whether published numbers may be shown beside this variant: right protocol and backbone, every run of it
-        at the published shot count (a shots ablation compares only its 16-shot variant) and at the published
-        method settings (a KD-weight ablation compares only λ = 1; IVLP without vision prompts is not IVLP's row)."""
-        shots = set(self.runs.loc[self.runs["variant"] == variant, "shots"])
-        return self.published_backbone and shots == {PUBLISHED_SHOTS} and not self.off_published_settings(variant)
+    def matches_published(self, variant: str, settings: str = "{}") -> bool:
+        """Whether a published number measured with `settings` (canonical JSON of the method settings off the
+        method's defaults; "{}": the defaults) may stand beside this variant: right protocol and backbone, every run
+        at the published shot count (a shots ablation compares only its 16-shot variant) and with exactly those
+        settings (a KD-weight ablation compares only λ = 1; IVLP without vision prompts is not IVLP's row).
 
-    def off_published_settings(self, variant: str) -> dict[str, str]:
-        """The method settings by which this variant's runs leave the published configuration, each as
-        "<ran> (published <value>)" ({} when they do not, or when the records predate `method_deviations`)."""
-        official = self.spec.published_deviations(self.variant_method[variant])
-        off: dict[str, str] = {}
-        for text in sorted(set(self.runs.loc[self.runs["variant"] == variant, "method_deviations"])):
-            if not text:
-                continue  # a record written before the field: compared as it always was
-            ran = json.loads(text)
-            for key in sorted(set(ran) | set(official)):
-                if ran.get(key) != official.get(key):
-                    shown = [format_value(d[key]) if key in d else "default" for d in (ran, official)]
-                    off[key] = f"{shown[0]} (published {shown[1]})"
-        return off
+        A record written before `method_deviations` does not say its settings and is compared as it always was.
+        """
+        shots = set(self.runs.loc[self.runs["variant"] == variant, "shots"])
+        return self.published_backbone and shots == {PUBLISHED_SHOTS} and self.ran_settings(variant) <= {settings}
+
+    def ran_settings(self, variant: str) -> set[str]:
+        """The settings (canonical JSON) this variant's runs ran off their method's defaults, where recorded."""
+        return set(self.runs.loc[self.runs["variant"] == variant, "method_deviations"]) - {""}
 
     def own_seeds(self, variant: str) -> tuple[int, ...]:
         return tuple(sorted({int(s) for s in self.runs.loc[self.runs["variant"] == variant, "seed"]}))
@@ -324,11 +317,26 @@ def common_notes(scope: Scope, table_rows: Sequence[Row]) -> tuple[str, ...]:
         notes.append(f"{evals}: no training; judged complete against the seeds it was run with, not the table's.")
     if scope.published_backbone:
         for v in scope.variants:
-            off = scope.off_published_settings(v) if v in shown else {}
-            if off:
-                settings = ", ".join(f"{k} {text}" for k, text in off.items())
-                notes.append(f"{v}: no published row beside it, as it ran other method settings: {settings}.")
+            published = published_configurations(scope.protocol, scope.variant_method[v])
+            if v in shown and published and not any(scope.matches_published(v, s) for s in published):
+                ran = " and ".join(settings_text(s) for s in sorted(scope.ran_settings(v)))
+                pub = " or ".join(settings_text(s) for s in published)
+                notes.append(f"{v}: no published row beside it: it ran {ran}, the published numbers {pub}.")
     return tuple(notes) + tuple(scope.notes)
+
+
+def settings_text(settings: str) -> str:
+    """Canonical-JSON method settings as `key=value, ...`, or "the method's defaults" for "{}"."""
+    parsed = json.loads(settings)
+    return ", ".join(f"{k}={format_value(v)}" for k, v in parsed.items()) or "the method's defaults"
+
+
+def published_labels(method: str, settings: str) -> tuple[str, str]:
+    """Row labels of a published number and of its Δ; the settings are named when they are not the defaults."""
+    if settings == "{}":
+        return f"{method} (published)", f"{method} Δ to published"
+    text = settings_text(settings)
+    return f"{method} (published, {text})", f"{method} Δ to published ({text})"
 
 
 def by_method(scope: Scope) -> list[list[str]]:

@@ -14,8 +14,10 @@ from comma_bench.records import run_id, write_json_atomic
 from comma_bench.report import collect
 from comma_bench.report.published import (
     matches_published,
+    parse_settings,
     published_base2novel,
     published_base2novel_datasets,
+    published_configurations,
     published_cross_dataset,
     published_domain_generalization,
     published_targets,
@@ -167,17 +169,45 @@ def test_published_reference_data() -> None:
     b2n = published_base2novel()
     maple = b2n[(b2n["method"] == "maple") & (b2n["dataset"] == "oxford_pets")].iloc[0]
     assert (maple["base"], maple["novel"], maple["hm"]) == (95.43, 97.76, 96.58)
-    assert len(b2n) == 52
+    assert len(b2n) == 53
     assert set(b2n["method"]) == {"zeroshot", "coop", "cocoop", "maple", "comma", "kgcoop", "ivlp", "vpt"}
-    averages = b2n[b2n["dataset"] == "average"].set_index("method")[["base", "novel", "hm"]]
-    assert tuple(averages.loc["ivlp"]) == (82.15, 74.07, 77.90) and tuple(averages.loc["vpt"]) == (80.24, 73.43, 76.68)
+    averages = b2n[b2n["dataset"] == "average"].set_index(["method", "settings"])[["base", "novel", "hm"]]
+    assert tuple(averages.loc[("ivlp", "{}")]) == (82.15, 74.07, 77.90)
+    assert tuple(averages.loc[("vpt", "{}")]) == (80.24, 73.43, 76.68)
+    # MaPLe README's deep language prompting: IVLP/vit_b16_c2_ep5_batch4_4ctx_language_only
+    language_only = '{"n_ctx_text":4,"n_ctx_vision":0,"vision_depth":0}'
+    assert tuple(averages.loc[("ivlp", language_only)]) == (81.72, 73.81, 77.56)
+    assert set(b2n["settings"]) == {"{}", language_only}  # every other number was measured at the defaults
+    assert published_configurations("base2novel", "ivlp") == ("{}", language_only)
     assert len(published_base2novel_datasets()) == 11
-    assert published_cross_dataset().shape == (3, 14)
-    assert published_domain_generalization().shape == (4, 8)
+    assert published_cross_dataset().shape == (3, 15)
+    assert published_domain_generalization().shape == (4, 9)
+    for protocol in ("cross_dataset", "domain_generalization"):  # MaPLe's cross-dataset config: J = 3
+        assert published_configurations(protocol, "maple") == ('{"prompt_depth":3}',)
+        assert published_configurations(protocol, "coop") == ("{}",)
+    assert published_configurations("few_shot", "coop") == ()
     assert published_targets("domain_generalization") == ("imagenetv2", "imagenet_sketch", "imagenet_a", "imagenet_r")
     cross = published_transfer("cross_dataset")
     coop = dict(zip(cross.loc[cross["method"] == "coop", "column"], cross.loc[cross["method"] == "coop", "accuracy"]))
     assert (coop["source"], coop["eurosat"], coop["target_mean"]) == (71.51, 46.39, 63.88)
+
+
+@pytest.mark.parametrize(
+    ("text", "settings"),
+    [
+        ("", {}),
+        ("prompt_depth=3", {"prompt_depth": 3}),
+        ("n_ctx_text=4; vision_depth=0", {"n_ctx_text": 4, "vision_depth": 0}),
+        ("generator=trained;kd_weight=0.5", {"generator": "trained", "kd_weight": 0.5}),
+    ],
+)
+def test_published_settings_cells(text: str, settings: dict) -> None:
+    assert parse_settings(text) == settings
+
+
+def test_a_malformed_published_settings_cell_is_named() -> None:
+    with pytest.raises(ValueError, match=r"^published settings 'prompt_depth': expected key=value;key=value$"):
+        parse_settings("prompt_depth")
 
 
 def test_published_match_rule() -> None:

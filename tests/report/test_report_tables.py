@@ -15,7 +15,7 @@ from conftest import make_record, other_records, vit_records, write_records
 
 from comma_bench.protocols.base2novel import harmonic_mean as hm
 from comma_bench.report import collect
-from comma_bench.report.published import published_base2novel
+from comma_bench.report.published import published_base2novel, published_base2novel_datasets
 from comma_bench.report.tables import FAILED, FEWER, Table, build_tables, find_gaps
 from comma_bench.report.text import cell_text, markdown_table, text_table
 
@@ -300,9 +300,9 @@ def test_published_rows_only_beside_the_published_method_settings(tmp_path: Path
         "maple Δ to published",
     ]
     assert _row(t, "oxford_pets", "maple Δ to published").cells[0].mean == pytest.approx(95.0 - 95.43, **EXACT)
-    assert "maple (prompt_depth=3): no published row beside it, as it ran other method settings: prompt_depth 3 " \
-        "(published default)." in t.notes  # fmt: skip
-    assert "coop: no published row beside it, as it ran other method settings: n_ctx 16 (published default)." in t.notes
+    assert "maple (prompt_depth=3): no published row beside it: it ran prompt_depth=3, the published numbers the " \
+        "method's defaults." in t.notes  # fmt: skip
+    assert "coop: no published row beside it: it ran n_ctx=16, the published numbers the method's defaults." in t.notes
     assert not any(n.startswith("maple (prompt_depth=9)") for n in t.notes)
 
 
@@ -328,14 +328,58 @@ def test_transfer_published_rows_need_the_transfer_prompt_depth(tmp_path: Path) 
         return _table(build_tables(collect([write_records(folder, list(records))])), "cross_dataset")
 
     at_3 = table(run(3, {"prompt_depth": 3}))
-    assert [r.kind for r in at_3.rows] == ["result", "published", "delta"]
-    assert [c.mean for c in _row(at_3, "imagenet", "maple (published)").cells][:2] == [70.72, 93.53]
+    assert [r.labels[1] for r in at_3.rows] == [
+        "maple",
+        "maple (published, prompt_depth=3)",
+        "maple Δ to published (prompt_depth=3)",
+    ]
+    assert [c.mean for c in _row(at_3, "imagenet", "maple (published, prompt_depth=3)").cells][:2] == [70.72, 93.53]
     at_9 = table(run(9, {}))
     assert [r.kind for r in at_9.rows] == ["result"]
-    assert "maple: no published row beside it, as it ran other method settings: prompt_depth default (published 3)." \
+    assert "maple: no published row beside it: it ran the method's defaults, the published numbers prompt_depth=3." \
         in at_9.notes  # fmt: skip
     legacy = table(run(9, None))  # a record written before `method_deviations`: compared as it always was
     assert [r.kind for r in legacy.rows] == ["result", "published", "delta"]
+
+
+def test_each_published_configuration_of_a_method_meets_its_own_runs(tmp_path: Path) -> None:
+    """IVLP has two published averages: its 2+2 defaults and deep language prompting (no vision prompt, 4 text
+    tokens); an 11-dataset run of each stands beside its own, with Δ, and neither beside the other."""
+    language_only = {"n_ctx_text": 4, "n_ctx_vision": 0, "vision_depth": 0}
+    recs = [
+        make_record(
+            "ivlp",
+            ds,
+            model="ViT-B-16",
+            pretrained="openai",
+            base=b,
+            novel=70.0,
+            axes={"method_config.vision_depth": depth},
+            method_config={"vision_depth": depth},
+            method_deviations=language_only if depth == 0 else {},
+        )
+        for ds in published_base2novel_datasets()
+        for depth, b in ((0, 81.0), (12, 83.0))
+    ]
+    t = build_tables(collect([write_records(tmp_path, recs)]))[0]
+    average = [r.labels[1] for r in t.rows if r.group == "Average"]
+    named = "n_ctx_text=4, n_ctx_vision=0, vision_depth=0"
+    assert average == [
+        "ivlp (vision_depth=0)",
+        "ivlp (vision_depth=12)",
+        "ivlp (published)",
+        "ivlp Δ to published",
+        f"ivlp (published, {named})",
+        f"ivlp Δ to published ({named})",
+    ]
+    assert [c.mean for c in _row(t, "Average", f"ivlp (published, {named})").cells] == [81.72, 73.81, 77.56]
+    deltas = _row(t, "Average", f"ivlp Δ to published ({named})").cells
+    assert [deltas[0].mean, deltas[1].mean] == [
+        pytest.approx(81.0 - 81.72, **EXACT),
+        pytest.approx(70.0 - 73.81, **EXACT),
+    ]
+    assert _row(t, "Average", "ivlp Δ to published").cells[0].mean == pytest.approx(83.0 - 82.15, **EXACT)
+    assert not any("no published row" in n for n in t.notes)
 
 
 def test_eval_only_method_judged_against_its_own_seeds(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from comma_bench.report.cells import (
     seeds_text,
 )
 from comma_bench.report.published import published_base2novel, published_base2novel_datasets
-from comma_bench.report.scopes import Scope, by_method, caption, common_notes
+from comma_bench.report.scopes import Scope, by_method, caption, common_notes, published_labels
 
 
 def _b2n_cells(scope: Scope, variant: str, dataset: str, values: pd.DataFrame | None = None) -> tuple[Cell, ...]:
@@ -62,11 +62,12 @@ def base2novel_table(scope: Scope) -> Table:
                 cells[(variant, ds)] = c
                 rows.append(Row(ds, (ds, variant), c, "result", seeds_text(c[:2])))
             method = scope.variant_method[method_variants[0]]
-            matching = [v for v in method_variants if scope.matches_published(v)]
-            if pub is not None and matching:
-                hit = pub[(pub["method"] == method) & (pub["dataset"] == ds)]
-                if len(hit):
-                    rows.extend(_published_rows(ds, method, hit.iloc[0], [cells[(v, ds)] for v in matching]))
+            if pub is None:
+                continue
+            for _, hit in pub[(pub["method"] == method) & (pub["dataset"] == ds)].iterrows():
+                matching = [v for v in method_variants if scope.matches_published(v, hit["settings"])]
+                if matching:
+                    rows.extend(_published_rows(ds, method, hit, [cells[(v, ds)] for v in matching]))
     if len(scope.datasets) > 1:
         rows.extend(_b2n_average_rows(scope, cells, pub))
     title = caption(scope, "")
@@ -84,11 +85,12 @@ def base2novel_table(scope: Scope) -> Table:
 def _published_rows(group: str, method: str, pub: pd.Series, reproduced: list[tuple[Cell, ...]]) -> list[Row]:
     """The published row, and Δ = reproduced − published when exactly one matching variant has data."""
     published = (Cell(float(pub["base"])), Cell(float(pub["novel"])), Cell(float(pub["hm"])))
-    rows = [Row(group, (group, f"{method} (published)"), published, "published")]
+    label, delta_label = published_labels(method, pub["settings"])
+    rows = [Row(group, (group, label), published, "published")]
     with_data = [c for c in reproduced if any(x.mean is not None for x in c)]
     if len(with_data) == 1:
         deltas = tuple(delta_cell(r, p.mean) for r, p in zip(with_data[0], published))
-        rows.append(Row(group, (group, f"{method} Δ to published"), deltas, "delta"))
+        rows.append(Row(group, (group, delta_label), deltas, "delta"))
     return rows
 
 
@@ -111,16 +113,19 @@ def _b2n_average_rows(
         method = scope.variant_method[method_variants[0]]
         if pub is None:
             continue
-        hit = pub[(pub["method"] == method) & (pub["dataset"] == "average")]
         # A published average covers the 11 datasets; it is comparable only with an average over exactly those.
-        matching = [v for v in method_variants if scope.matches_published(v)]
-        if len(hit) and matching and set(scope.datasets) == eleven:
+        if set(scope.datasets) != eleven:
+            continue
+        for _, hit in pub[(pub["method"] == method) & (pub["dataset"] == "average")].iterrows():
+            matching = [v for v in method_variants if scope.matches_published(v, hit["settings"])]
+            if not matching:
+                continue
             complete = [
                 c
                 for v, c in avg_cells.items()
                 if v in matching and c[0].mean is not None and FEWER not in c[0].marks + c[1].marks
             ]
-            rows.extend(_published_rows("Average", method, hit.iloc[0], complete))
+            rows.extend(_published_rows("Average", method, hit, complete))
     return rows
 
 

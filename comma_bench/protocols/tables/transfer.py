@@ -14,7 +14,7 @@ import pandas as pd
 from comma_bench.protocols.tables.base import ProtocolTables
 from comma_bench.report.cells import DDOF, FEWER, Cell, Row, Table, average_cell, delta_cell, seed_cell, seeds_text
 from comma_bench.report.published import PUBLISHED_TRANSFER_SOURCE, published_targets, published_transfer
-from comma_bench.report.scopes import Scope, by_method, caption, common_notes, target_datasets
+from comma_bench.report.scopes import Scope, by_method, caption, common_notes, published_labels, target_datasets
 
 
 def _transfer_cells(scope: Scope, variant: str, dataset: str, targets: Sequence[str]) -> tuple[Cell, ...]:
@@ -39,18 +39,19 @@ def transfer_table(scope: Scope) -> Table:
     pub = published_transfer(scope.protocol) if scope.published_backbone else None
     for ds in scope.datasets:
         for method_variants in by_method(scope):
-            repro = []
             method_variants = [v for v in method_variants if scope.in_grid(v, ds)]
             if not method_variants:
                 continue
-            for variant in method_variants:
-                c = _transfer_cells(scope, variant, ds, targets)
-                if scope.matches_published(variant):
-                    repro.append(c)
-                rows.append(Row(ds, (ds, variant), c, "result", seeds_text(c[:1])))
+            cells = {v: _transfer_cells(scope, v, ds, targets) for v in method_variants}
+            rows.extend(Row(ds, (ds, v), c, "result", seeds_text(c[:1])) for v, c in cells.items())
             method = scope.variant_method[method_variants[0]]
-            if pub is not None and repro and ds == PUBLISHED_TRANSFER_SOURCE:
-                rows.extend(_published_transfer_rows(scope.protocol, ds, method, pub, targets, repro))
+            if pub is None or ds != PUBLISHED_TRANSFER_SOURCE:
+                continue
+            hits = pub[pub["method"] == method]
+            for settings, hit in hits.groupby("settings", sort=False):
+                repro = [c for v, c in cells.items() if scope.matches_published(v, str(settings))]
+                if repro:
+                    rows.extend(_published_transfer_rows(scope.protocol, ds, method, hit, targets, repro))
     return Table(
         key=scope.key,
         title=caption(scope, ""),
@@ -63,12 +64,11 @@ def transfer_table(scope: Scope) -> Table:
 
 
 def _published_transfer_rows(
-    protocol: str, group: str, method: str, pub: pd.DataFrame, targets: Sequence[str], repro: list[tuple[Cell, ...]]
+    protocol: str, group: str, method: str, hit: pd.DataFrame, targets: Sequence[str], repro: list[tuple[Cell, ...]]
 ) -> list[Row]:
-    hit = pub[pub["method"] == method]
-    if not len(hit):
-        return []
+    """The published row of one configuration of `method` (`hit`, long form), and Δ when one variant has data."""
     lookup = dict(zip(hit["column"], hit["accuracy"]))
+    label, delta_label = published_labels(method, str(hit["settings"].iloc[0]))
     # The published mean covers the published targets only; show it when this table has exactly those targets.
     same_targets = set(targets) == set(published_targets(protocol))
     published = (
@@ -76,14 +76,14 @@ def _published_transfer_rows(
         *(Cell(lookup.get(t)) for t in targets),
         Cell(lookup.get("target_mean") if same_targets else None),
     )
-    rows = [Row(group, (group, f"{method} (published)"), published, "published")]
+    rows = [Row(group, (group, label), published, "published")]
     with_data = [c for c in repro if any(x.mean is not None for x in c)]
     if len(with_data) == 1:
         r = with_data[0]
         deltas = [delta_cell(a, b.mean) for a, b in zip(r, published)]
         if FEWER in r[-1].marks:
             deltas[-1] = Cell(None)  # a mean over fewer targets is not comparable
-        rows.append(Row(group, (group, f"{method} Δ to published"), tuple(deltas), "delta"))
+        rows.append(Row(group, (group, delta_label), tuple(deltas), "delta"))
     return rows
 
 
