@@ -11,10 +11,10 @@ own depth and n_ctx, and nothing maps one onto the other (MaPLe's `proj` / `coup
 - vision: `vision.shallow` [n_ctx_vision, Dv] appended after the positional embedding and `vision.deep[i]`
   replacing the last n_ctx_vision tokens before vision block i+1 for i < vision_depth-1.
 
-`vision_depth: 0` is the official "deep language prompting" ablation (`IVLP/vit_b16_c2_ep5_batch4_4ctx_language_only`:
-n_ctx_text 4, text_depth 12, lr 0.0025; MaPLe README 81.72 / 73.81 / 77.56): as in the official VisionTransformer,
-depth 0 creates no vision prompt at all, so the image tower runs plain (any image tower, a ResNet included) and
-its features can be cached like CoOp's.
+`vision_depth: 0` (with `n_ctx_vision: 0`, which it requires) is the official "deep language prompting" ablation
+(`IVLP/vit_b16_c2_ep5_batch4_4ctx_language_only`: n_ctx_text 4, text_depth 12, lr 0.0025; MaPLe README 81.72 / 73.81
+/ 77.56). As in the official VisionTransformer, depth 0 creates no vision prompt at all, so the image tower runs
+plain (any image tower, a ResNet included) and its features can be cached like CoOp's.
 
 Every deep prompt and both vision tensors are fp32 N(0, 0.02^2); `ctx` is in the model dtype (half under PREC=fp16,
 as the official code). With ViT-B/16 and the defaults: 1,024 + 11x1,024 + 1,536 + 11x1,536 = 30,720 parameters.
@@ -47,6 +47,10 @@ class IVLPConfig:
             raise ValueError(f"vision_depth must be >= 0 (0: no vision prompt), got {self.vision_depth}")
         if self.vision_depth > 0 and self.n_ctx_vision < 1:
             raise ValueError(f"n_ctx_vision must be >= 1 when vision_depth > 0, got {self.n_ctx_vision}")
+        if self.vision_depth == 0 and self.n_ctx_vision != 0:  # one config per computation: one run id, one match
+            raise ValueError(
+                f"n_ctx_vision must be 0 when vision_depth is 0 (no vision prompt is made), got {self.n_ctx_vision}"
+            )
 
 
 class IVLP(ClassContextMethod):

@@ -395,6 +395,7 @@ def test_ivlp_at_vision_depth_0_is_deep_language_prompting_on_a_plain_image_towe
         ({"vision_depth": -1}, "vision_depth must be >= 0 (0: no vision prompt), got -1"),
         ({"n_ctx_vision": 0}, "n_ctx_vision must be >= 1 when vision_depth > 0, got 0"),
         ({"n_ctx_text": 0, "vision_depth": 0}, "n_ctx_text must be >= 1, got 0"),
+        ({"vision_depth": 0}, "n_ctx_vision must be 0 when vision_depth is 0 (no vision prompt is made), got 2"),
     ],
 )
 def test_ivlp_settings_that_cannot_run_are_one_line_errors(config, message):
@@ -408,9 +409,13 @@ def test_ivlp_without_vision_prompts_runs_on_a_resnet_image_tower():
     from comma_bench.methods import make_config
 
     resnet = TowerDepths(name="RN50", text_layers=12, vision_layers=0)
-    get_method_spec("ivlp").check(make_config("ivlp", {"vision_depth": 0}), resnet)  # no error: no vision block
+    get_method_spec("ivlp").check(
+        make_config("ivlp", {"vision_depth": 0, "n_ctx_vision": 0}), resnet
+    )  # no error: no vision block
     with pytest.raises(SettingError, match=r"^text_depth=13 must be between 1 and 12"):
-        get_method_spec("ivlp").check(make_config("ivlp", {"vision_depth": 0, "text_depth": 13}), resnet)
+        get_method_spec("ivlp").check(
+            make_config("ivlp", {"vision_depth": 0, "n_ctx_vision": 0, "text_depth": 13}), resnet
+        )
 
 
 def test_vpt_learns_vision_prompts_only_with_the_fixed_hand_crafted_text(golden_backbone, batch):
