@@ -315,13 +315,14 @@ def common_notes(scope: Scope, table_rows: Sequence[Row]) -> tuple[str, ...]:
     evals = ", ".join(v for v in scope.variants if scope.eval_only[v] and v in shown)
     if evals:
         notes.append(f"{evals}: no training; judged complete against the seeds it was run with, not the table's.")
-    if scope.published_backbone:
+    if scope.published_backbone:  # a variant kept from its method's published rows by its settings (not its shots)
         for v in scope.variants:
+            ran = scope.ran_settings(v)
             published = published_configurations(scope.protocol, scope.variant_method[v])
-            if v in shown and published and not any(scope.matches_published(v, s) for s in published):
-                ran = " and ".join(settings_text(s) for s in sorted(scope.ran_settings(v)))
+            if v in shown and ran and published and not any(ran <= {s} for s in published):
+                ran_text = " and ".join(settings_text(s) for s in sorted(ran))
                 pub = " or ".join(settings_text(s) for s in published)
-                notes.append(f"{v}: no published row beside it: it ran {ran}, the published numbers {pub}.")
+                notes.append(f"{v}: no published row beside it: it ran {ran_text}, the published numbers {pub}.")
     return tuple(notes) + tuple(scope.notes)
 
 

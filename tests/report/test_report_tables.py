@@ -256,6 +256,7 @@ def test_shots_ablation_compares_only_its_16_shot_variant_with_published(tmp_pat
         )
         for k, b, n in ((8, 90.0, 92.0), (16, 95.0, 97.0))
     ]
+    recs = [{**r, "method_deviations": {}} for r in recs]  # at MaPLe's defaults: only the shots differ
     tables = build_tables(collect([write_records(tmp_path, recs)]))
     t = tables[0]
     assert t.key == "base2novel" and [r.labels[1] for r in t.rows] == [
@@ -266,6 +267,8 @@ def test_shots_ablation_compares_only_its_16_shot_variant_with_published(tmp_pat
     ]
     delta = _row(t, "oxford_pets", "maple Δ to published").cells
     assert delta[0].mean == pytest.approx(95.0 - 95.43, **EXACT)  # against the 16-shot variant only
+    # The 8-shot variant is kept away by its shots, which its label says; no note about method settings.
+    assert not any("no published row" in n for n in t.notes)
     ablation = _table(tables, "base2novel-ablation-shots")
     assert [r.labels for r in ablation.rows] == [("maple", "8"), ("maple", "16")]
 
